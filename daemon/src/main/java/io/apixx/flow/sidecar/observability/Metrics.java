@@ -1,0 +1,78 @@
+package io.apixx.flow.sidecar.observability;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The daemon's Prometheus metrics. One instance per process, created by {@code Main} and handed to
+ * the components that record into it. Label values are bounded sets (method names, status codes,
+ * dependency names, outcome codes): never a tenant, a user, a token or any request value.
+ *
+ * <p>Thread-safe.
+ */
+public final class Metrics {
+  private final PrometheusRegistry registry;
+  private final Counter grpcCalls;
+  private final Histogram grpcLatency;
+  private final Gauge dependencyUp;
+
+  private Metrics(PrometheusRegistry registry, boolean jvm) {
+    this.registry = registry;
+    this.grpcCalls =
+        Counter.builder()
+            .name("flow_sidecar_grpc_calls_total")
+            .help("gRPC calls completed, by full method name and status code")
+            .labelNames("method", "code")
+            .register(registry);
+    this.grpcLatency =
+        Histogram.builder()
+            .name("flow_sidecar_grpc_call_duration_seconds")
+            .help("gRPC call latency from first header to close, by full method name")
+            .labelNames("method")
+            .classicOnly()
+            .classicUpperBounds(
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                1, 2.5, 5, 10)
+            .register(registry);
+    this.dependencyUp =
+        Gauge.builder()
+            .name("flow_sidecar_dependency_up")
+            .help("1 when the dependency is usable (health SERVING), else 0")
+            .labelNames("dependency")
+            .register(registry);
+    if (jvm) {
+      JvmMetrics.builder().register(registry);
+    }
+  }
+
+  /** The process registry with JVM metrics. Call once per process (JVM metrics are global). */
+  public static Metrics create() {
+    return new Metrics(new PrometheusRegistry(), true);
+  }
+
+  /** A registry without JVM metrics, for tests that build several daemons in one JVM. */
+  public static Metrics forTesting() {
+    return new Metrics(new PrometheusRegistry(), false);
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  public void recordCall(String method, String code, long nanos) {
+    grpcCalls.labelValues(method, code).inc();
+    grpcLatency.labelValues(method).observe(nanos / 1e9);
+  }
+
+  public void dependencyUp(String dependency, boolean up) {
+    dependencyUp.labelValues(dependency).set(up ? 1 : 0);
+  }
+
+  /** For tests: calls recorded for a method and code. */
+  public double callCount(String method, String code) {
+    return grpcCalls.labelValues(method, code).get();
+  }
+}
