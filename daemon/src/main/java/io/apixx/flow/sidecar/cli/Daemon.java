@@ -16,16 +16,25 @@ import sun.misc.Signal;
  * run concurrently with no order. Handling the signal ourselves lets the main thread drain calls
  * and then exit 0, as Kubernetes and the issue expect.
  */
-final class Daemon {
+public final class Daemon {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
   private Daemon() {}
 
   static int run(SidecarConfig config, String mode, PrintWriter out) throws Exception {
+    return run(config, mode, out, Main.StartOptions.process());
+  }
+
+  /**
+   * Starts the daemon, prints the ready line to {@code out}, blocks until SIGTERM/SIGINT, shuts
+   * down gracefully and returns 0. Public so that test launchers can add services.
+   */
+  public static int run(SidecarConfig config, String mode, PrintWriter out, Main.StartOptions options)
+      throws Exception {
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
-    RunningSidecar sidecar = Main.start(config, Main.StartOptions.process());
+    RunningSidecar sidecar = Main.start(config, options);
     String ready = sidecar.readyLine(mode);
     log.info("{}", ready);
     out.println(ready);

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       DevCommand.class,
       CheckConfigCommand.class,
       VersionCommand.class,
+      HealthCommand.class,
     })
 public final class FlowSidecarCommand implements Runnable {
   /** Exit status for bad usage or configuration. */

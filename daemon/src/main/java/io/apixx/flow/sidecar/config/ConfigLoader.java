@@ -1,5 +1,6 @@
 package io.apixx.flow.sidecar.config;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -8,6 +9,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
@@ -293,6 +296,9 @@ public final class ConfigLoader {
     types.addDeserializer(Duration.class, textValue("a duration", Durations::parse));
     types.addDeserializer(DataSize.class, new DataSizeDeserializer());
     types.addDeserializer(ListenAddress.class, textValue("host:port", ListenAddress::parse));
+    types.addSerializer(Duration.class, asText(Durations::format));
+    types.addSerializer(DataSize.class, asText(d -> Long.toString(d.bytes())));
+    types.addSerializer(ListenAddress.class, asText(ListenAddress::toString));
     YAMLMapper m =
         YAMLMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -329,6 +335,15 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
           throw JsonMappingException.from(p, e.getMessage(), e);
         }
+      }
+    };
+  }
+
+  private static <T> JsonSerializer<T> asText(Function<T, String> format) {
+    return new JsonSerializer<>() {
+      @Override
+      public void serialize(T value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+        gen.writeString(format.apply(value));
       }
     };
   }

@@ -44,7 +44,7 @@ public final class LogRedactor implements ValueMasker {
           new Rule(Pattern.compile("otpauth://[^\\s\"']+"), MASK),
           new Rule(
               Pattern.compile(
-                  "(?i)\\b(password|passwd|secret|token|api[_-]?key|client[_-]?secret)(\\s*[=:]\\s*)[^\\s,;&\"'}]+"),
+                  "(?i)\\b(password|passwd|secret|token|api[_-]?key|client[_-]?secret)(\"?\\s*[=:]\\s*\"?)[^\\s,;&\"'}]+"),
               "$1$2" + MASK));
 
   @Override

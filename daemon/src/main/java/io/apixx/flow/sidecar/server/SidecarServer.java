@@ -187,8 +187,10 @@ public final class SidecarServer {
     Path dir = socket.getParent();
     try {
       if (!Files.isDirectory(dir)) {
-        Files.createDirectories(
-            dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwx---")));
+        Files.createDirectories(dir);
+        // Explicitly, because the umask applies to createDirectories' attribute. The directory's
+        // mode is what protects the socket between bind() and the chmod that follows it.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
       }
     } catch (FileAlreadyExistsException e) {
       throw new ConfigException("server.socket_path", dir + " exists and is not a directory", e);

@@ -1,0 +1,142 @@
+package io.apixx.flow.sidecar.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Empty;
+import io.apixx.flow.sidecar.client.FlowSidecarClient;
+import io.apixx.flow.sidecar.testing.DaemonProcess;
+import io.apixx.flow.sidecar.testing.TestConfigs;
+import io.grpc.CallOptions;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.stub.ClientCalls;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged daemon as a separate process: start, serve, SIGTERM, exit. */
+class DaemonLifecycleIT {
+  @TempDir Path tmp;
+
+  private static List<String> serveArgs(Path dir) {
+    List<String> args = new ArrayList<>(List.of("serve"));
+    for (String flag : TestConfigs.isolatedFlags(dir)) {
+      args.add("--set");
+      args.add(flag);
+    }
+    return args;
+  }
+
+  @Test
+  void serve_isolatedConfig_healthServingOnBothTransports() throws Exception {
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-serve", tmp, Map.of(), serveArgs(tmp)).awaitReady(Duration.ofSeconds(30));
+        FlowSidecarClient unix = FlowSidecarClient.unixSocket(d.socket())) {
+      String[] hp = d.tcpTarget().orElseThrow().split(":");
+      try (FlowSidecarClient tcp = FlowSidecarClient.tcp(hp[0], Integer.parseInt(hp[1]))) {
+        assertThat(unix.health("")).isEqualTo(ServingStatus.SERVING);
+        assertThat(tcp.health("")).isEqualTo(ServingStatus.SERVING);
+        assertThat(unix.health("liveness")).isEqualTo(ServingStatus.SERVING);
+      }
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(20))).isZero();
+    }
+  }
+
+  @Test
+  void dev_freshDirectory_servingWithin15SecondsOfJvmStart() throws Exception {
+    List<String> args = List.of("dev", "--set", "server.tcp_address=127.0.0.1:0", "--set", "metrics.address=127.0.0.1:0");
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-dev", tmp, Map.of(), args).awaitReady(Duration.ofSeconds(60))) {
+      assertThat(d.timeToReady()).isLessThan(Duration.ofSeconds(15));
+      assertThat(d.socket()).isEqualTo(tmp.resolve(".dev/sidecar.sock").toAbsolutePath());
+      assertThat(d.tcpTarget()).isPresent();
+      assertThat(d.stdout()).contains("flow-sidecar dev SERVING on unix://");
+      try (FlowSidecarClient c = FlowSidecarClient.unixSocket(d.socket())) {
+        assertThat(c.health("")).isEqualTo(ServingStatus.SERVING);
+      }
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(20))).isZero();
+    }
+  }
+
+  @Test
+  void sigterm_fiftySlowCallsInFlight_allCompleteOrCleanStatusAndExitZeroWithinGrace() throws Exception {
+    List<String> args = new ArrayList<>(TestConfigs.isolatedFlags(tmp));
+    args.replaceAll(a -> a.startsWith("server.shutdown_grace=") ? "server.shutdown_grace=10s" : a);
+    try (DaemonProcess d =
+            DaemonProcess.launchJava("lifecycle-sigterm", tmp, SlowServiceDaemon.class.getName(), args)
+                .awaitReady(Duration.ofSeconds(30));
+        FlowSidecarClient client = FlowSidecarClient.unixSocket(d.socket())) {
+      ExecutorService callers = Executors.newFixedThreadPool(50);
+      List<Future<Status>> calls = new ArrayList<>();
+      CompletableFuture<Void> allStarted = new CompletableFuture<>();
+      for (int i = 0; i < 50; i++) {
+        calls.add(
+            callers.submit(
+                () -> {
+                  try {
+                    ClientCalls.blockingUnaryCall(
+                        client.channel(),
+                        SlowServiceDaemon.SLEEP,
+                        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+                        Empty.getDefaultInstance());
+                    return Status.OK;
+                  } catch (RuntimeException e) {
+                    return Status.fromThrowable(e);
+                  }
+                }));
+      }
+      // Let every call reach the daemon (each sleeps 2 s), then ask it to stop.
+      Thread.sleep(700);
+      long sent = System.nanoTime();
+      d.terminate();
+      int exit = d.awaitExit(Duration.ofSeconds(15));
+      Duration toExit = Duration.ofNanos(System.nanoTime() - sent);
+      int ok = 0;
+      for (Future<Status> f : calls) {
+        Status s = f.get(30, TimeUnit.SECONDS);
+        // Every call either completed, or got a clean, retryable status: never hung, never INTERNAL.
+        assertThat(s.getCode()).isIn(Status.Code.OK, Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
+        if (s.isOk()) {
+          ok++;
+        }
+      }
+      callers.shutdownNow();
+      assertThat(exit).isZero();
+      assertThat(toExit).isLessThan(Duration.ofSeconds(12));
+      // They were all in flight and the grace period (10 s) covers a 2 s call: all complete.
+      assertThat(ok).isEqualTo(50);
+      assertThat(d.stderr()).contains("draining in-flight calls");
+    }
+  }
+
+  @Test
+  void version_printsTheVersion() throws Exception {
+    DaemonProcess.Result r = DaemonProcess.run("version", tmp, Map.of(), List.of("version"), Duration.ofSeconds(30));
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.stdout()).startsWith("flow-sidecar ").doesNotContain("unknown");
+  }
+
+  @Test
+  void healthCommand_againstRunningDaemon_exitZeroWhenServing() throws Exception {
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-probe", tmp, Map.of(), serveArgs(tmp)).awaitReady(Duration.ofSeconds(30))) {
+      DaemonProcess.Result ok =
+          DaemonProcess.run("probe-ok", tmp, Map.of(), List.of("health", "--socket", d.socket().toString(), "--service", "liveness"), Duration.ofSeconds(30));
+      assertThat(ok.exitCode()).isZero();
+      assertThat(ok.stdout()).contains("SERVING");
+      DaemonProcess.Result missing =
+          DaemonProcess.run("probe-missing", tmp, Map.of(), List.of("health", "--socket", tmp.resolve("nope.sock").toString()), Duration.ofSeconds(30));
+      assertThat(missing.exitCode()).isEqualTo(1);
+      assertThat(Files.exists(d.socket())).isTrue();
+    }
+  }
+}
