@@ -43,7 +43,7 @@ lint-proto: tools ## Lint the v1 contract with buf (STANDARD + COMMENTS rules).
 
 test: lint-proto ## Run every test: proto lint, unit, in-process gRPC, PostgreSQL, end-to-end, chart.
 	@echo "==> mvn verify (unit, in-process gRPC, integration and end-to-end tests)"
-	$(MVN) $(MVN_FLAGS) install
+	$(MVN) $(MVN_FLAGS) verify
 	@echo "==> all tests passed"
 
 stubs: ## Regenerate the Python, Go and TypeScript client stubs from proto/.
