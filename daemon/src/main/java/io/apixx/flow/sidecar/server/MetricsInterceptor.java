@@ -11,10 +11,10 @@ import io.grpc.Status;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Outermost interceptor: counts every call by method and final status, and times it. */
-final class MetricsInterceptor implements ServerInterceptor {
+public final class MetricsInterceptor implements ServerInterceptor {
   private final Metrics metrics;
 
-  MetricsInterceptor(Metrics metrics) {
+  public MetricsInterceptor(Metrics metrics) {
     this.metrics = metrics;
   }
 

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * socket) and a request id in the {@link Context}, echoes the request id in response metadata,
  * and enforces the optional Unix-socket peer-UID allowlist.
  */
-final class RequestContextInterceptor implements ServerInterceptor {
+public final class RequestContextInterceptor implements ServerInterceptor {
   /** Callers may send their own request id; we echo it or the one we made. */
   static final Metadata.Key<String> REQUEST_ID =
       Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
@@ -32,7 +32,7 @@ final class RequestContextInterceptor implements ServerInterceptor {
 
   private final Set<Integer> allowedUids;
 
-  RequestContextInterceptor(Set<Integer> allowedUids) {
+  public RequestContextInterceptor(Set<Integer> allowedUids) {
     this.allowedUids = Set.copyOf(allowedUids);
   }
 
