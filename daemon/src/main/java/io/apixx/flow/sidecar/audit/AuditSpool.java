@@ -488,6 +488,96 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
   }
 
   /**
+   * A reader positioned after {@code afterSeq}. It remembers where it is, so reading the whole
+   * spool costs one pass. Not thread-safe; one per streaming session.
+   */
+  public Reader reader(long afterSeq) {
+    return new Reader(afterSeq);
+  }
+
+  /** Sequential reader over durable records; see {@link #reader}. */
+  public final class Reader {
+    private long after;
+    private Path segment;
+    private long offset;
+
+    private Reader(long afterSeq) {
+      this.after = afterSeq;
+    }
+
+    /** The sequence of the last record returned (or the start position). */
+    public long position() {
+      return after;
+    }
+
+    /** Up to {@code max} durable records after the current position; empty when there are none yet. */
+    public List<io.apixx.flow.sidecar.v1.AuditEvent> next(int max) throws IOException {
+      List<io.apixx.flow.sidecar.v1.AuditEvent> out = new ArrayList<>();
+      while (out.size() < max) {
+        Segment seg;
+        long durable;
+        synchronized (AuditSpool.this) {
+          durable = durableSeq;
+          if (after >= durable) {
+            return out;
+          }
+          Map.Entry<Long, Segment> e = segments.floorEntry(after + 1);
+          if (e == null) {
+            e = segments.ceilingEntry(after + 1);
+          }
+          if (e == null) {
+            return out;
+          }
+          seg = e.getValue();
+          if (!seg.path.equals(segment)) {
+            segment = seg.path;
+            offset = 0;
+          }
+          seg = new Segment(seg.path, seg.firstSeq, seg.lastSeq, seg.size);
+        }
+        if (offset >= seg.size) {
+          // This segment is exhausted but the record we need is in a newer one.
+          Segment nextSeg;
+          synchronized (AuditSpool.this) {
+            Map.Entry<Long, Segment> n = segments.higherEntry(seg.firstSeq);
+            nextSeg = n == null ? null : n.getValue();
+          }
+          if (nextSeg == null) {
+            return out;
+          }
+          segment = nextSeg.path;
+          offset = 0;
+          continue;
+        }
+        SpoolFormat.Scan scan;
+        try (FileChannel ch = FileChannel.open(seg.path, StandardOpenOption.READ)) {
+          scan = SpoolFormat.scan(ch, offset, seg.size);
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // Acknowledged and deleted under us: continue from the next segment.
+          segment = null;
+          continue;
+        }
+        if (scan.entries().isEmpty()) {
+          offset = seg.size;
+          continue;
+        }
+        for (SpoolFormat.Entry en : scan.entries()) {
+          long seq = en.event().getSequence();
+          offset = en.endOffset();
+          if (seq > after && seq <= durable) {
+            out.add(en.event());
+            after = seq;
+            if (out.size() >= max) {
+              return out;
+            }
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
    * Records that the collector stored everything up to {@code seq} (with hash {@code hash}), and
    * deletes segments that are wholly acknowledged. Idempotent; ignores regressions.
    */

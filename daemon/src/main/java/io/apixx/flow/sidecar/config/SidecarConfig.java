@@ -15,7 +15,8 @@ public record SidecarConfig(
     ServerConfig server,
     MetricsConfig metrics,
     LoggingConfig logging,
-    AuthConfig auth) {
+    AuthConfig auth,
+    AuditConfig audit) {
 
   /** Throws {@link ConfigException} naming the first bad key. */
   public SidecarConfig validate() {
@@ -27,6 +28,7 @@ public record SidecarConfig(
     Check.present("metrics", metrics).validate();
     Check.present("logging", logging).validate();
     Check.present("auth", auth).validate();
+    Check.present("audit", audit).validate();
     return this;
   }
 }

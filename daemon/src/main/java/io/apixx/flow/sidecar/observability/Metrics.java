@@ -18,6 +18,8 @@ public final class Metrics {
   private final Counter grpcCalls;
   private final Histogram grpcLatency;
   private final Gauge dependencyUp;
+  private final Counter auditSent;
+  private final Counter auditReconnects;
 
   private Metrics(PrometheusRegistry registry, boolean jvm) {
     this.registry = registry;
@@ -43,6 +45,10 @@ public final class Metrics {
             .help("1 when the dependency is usable (health SERVING), else 0")
             .labelNames("dependency")
             .register(registry);
+    this.auditSent =
+        Counter.builder().name("flow_sidecar_audit_events_sent_total").help("Audit events streamed to the collector (resends included)").register(registry);
+    this.auditReconnects =
+        Counter.builder().name("flow_sidecar_audit_stream_restarts_total").help("Audit streams to the collector that ended and were reopened").register(registry);
     if (jvm) {
       JvmMetrics.builder().register(registry);
     }
@@ -69,6 +75,14 @@ public final class Metrics {
 
   public void dependencyUp(String dependency, boolean up) {
     dependencyUp.labelValues(dependency).set(up ? 1 : 0);
+  }
+
+  public void auditSent(int events) {
+    auditSent.inc(events);
+  }
+
+  public void auditReconnect() {
+    auditReconnects.inc();
   }
 
   /** For tests: calls recorded for a method and code. */

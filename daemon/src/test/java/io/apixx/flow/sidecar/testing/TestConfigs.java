@@ -20,7 +20,8 @@ public final class TestConfigs {
             "server.socket_path=" + dir.resolve("run/sidecar.sock"),
             "server.tcp_address=127.0.0.1:0",
             "metrics.address=127.0.0.1:0",
-            "server.shutdown_grace=5s"));
+            "server.shutdown_grace=5s",
+            "audit.spool_dir=" + dir.resolve("audit")));
   }
 
   /** A validated configuration for a daemon under {@code dir}, plus extra {@code --set} flags. */
