@@ -69,6 +69,11 @@ public final class FlowSidecarClient implements AutoCloseable {
         true);
   }
 
+  /** A client over a channel the caller built (owned and closed by the client). */
+  public static FlowSidecarClient over(ManagedChannel channel) {
+    return new FlowSidecarClient(channel, null, Duration.ofSeconds(10), true);
+  }
+
   /** A view of this client that sends {@code token} as the bearer token on every call. */
   public FlowSidecarClient withToken(String token) {
     return new FlowSidecarClient(channel, new BearerToken(token, true), deadline, false);
