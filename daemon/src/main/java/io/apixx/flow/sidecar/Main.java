@@ -1,30 +1,51 @@
 package io.apixx.flow.sidecar;
 
+import io.apixx.flow.sidecar.api.AccessRules;
 import io.apixx.flow.sidecar.api.AuditIngestGrpcService;
+import io.apixx.flow.sidecar.api.CallPipeline;
 import io.apixx.flow.sidecar.api.CredentialGrpcService;
 import io.apixx.flow.sidecar.api.IdentityGrpcService;
+import io.apixx.flow.sidecar.audit.AuditSpool;
+import io.apixx.flow.sidecar.audit.AuditUploader;
+import io.apixx.flow.sidecar.auth.AuthException;
+import io.apixx.flow.sidecar.auth.AuthInterceptor;
+import io.apixx.flow.sidecar.auth.Authenticator;
+import io.apixx.flow.sidecar.auth.Principal;
+import io.apixx.flow.sidecar.auth.ServicePrincipal;
+import io.apixx.flow.sidecar.auth.ServiceTokens;
 import io.apixx.flow.sidecar.cli.FlowSidecarCommand;
+import io.apixx.flow.sidecar.config.AuditConfig;
 import io.apixx.flow.sidecar.config.SidecarConfig;
 import io.apixx.flow.sidecar.observability.Logging;
 import io.apixx.flow.sidecar.observability.Metrics;
 import io.apixx.flow.sidecar.observability.MetricsHttpServer;
 import io.apixx.flow.sidecar.server.BoundedExecutors;
-import io.apixx.flow.sidecar.server.CallPipeline;
 import io.apixx.flow.sidecar.server.HealthRegistry;
+import io.apixx.flow.sidecar.server.MetricsInterceptor;
+import io.apixx.flow.sidecar.server.RequestContextInterceptor;
 import io.apixx.flow.sidecar.server.SidecarServer;
+import io.apixx.flow.sidecar.server.Tls;
+import io.apixx.flow.sidecar.tenancy.TenantGuardInterceptor;
 import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The composition root. {@link #main} hands the command line to picocli; {@link #start} builds
@@ -32,17 +53,33 @@ import java.util.concurrent.ThreadPoolExecutor;
  * the listeners. Nothing else in the daemon creates components or reads configuration.
  */
 public final class Main {
+  /** The dependency names in {@code grpc.health.v1}. */
+  public static final String HEALTH_AUDIT = "audit";
+
   private Main() {}
 
   public static void main(String[] args) {
     System.exit(FlowSidecarCommand.execute(args));
   }
 
-  /** Options of one start that are not configuration. */
-  public record StartOptions(Metrics metrics, List<BindableService> extraServices) {
-    /** The process defaults: the process-wide metrics registry, no extra services. */
+  /**
+   * Options of one start that are not configuration.
+   *
+   * @param metrics the metrics registry (process-wide, or a fresh one per test)
+   * @param clock the clock every component uses
+   * @param extraServices services added beside the daemon's (tests)
+   * @param collectorChannel overrides how the audit uploader reaches the collector (dev mode's
+   *     in-process collector); empty: from {@code audit.collector}
+   */
+  public record StartOptions(
+      Metrics metrics, Clock clock, List<BindableService> extraServices, Optional<ManagedChannel> collectorChannel) {
+    /** The process defaults. */
     public static StartOptions process() {
-      return new StartOptions(Metrics.create(), List.of());
+      return new StartOptions(Metrics.create(), Clock.systemUTC(), List.of(), Optional.empty());
+    }
+
+    public StartOptions(Metrics metrics, List<BindableService> extraServices) {
+      this(metrics, Clock.systemUTC(), extraServices, Optional.empty());
     }
   }
 
@@ -51,15 +88,15 @@ public final class Main {
    *
    * @throws io.apixx.flow.sidecar.config.ConfigException when a listener cannot be bound
    */
-  public static RunningSidecar start(SidecarConfig config, StartOptions options)
-      throws IOException, InterruptedException {
+  public static RunningSidecar start(SidecarConfig config, StartOptions options) throws IOException, InterruptedException {
     Logging.configure(config.logging());
     Metrics metrics = options.metrics();
+    Clock clock = options.clock();
     Deque<AutoCloseable> resources = new ArrayDeque<>();
     HealthRegistry health = new HealthRegistry(metrics);
-    ThreadPoolExecutor workers =
-        BoundedExecutors.fixed(
-            "grpc-worker", config.server().workerThreads(), config.server().workerQueue());
+    ThreadPoolExecutor workers = BoundedExecutors.fixed("grpc-worker", config.server().workerThreads(), config.server().workerQueue());
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, BoundedExecutors.threadFactory("maintenance"));
+    resources.push(scheduler::shutdownNow);
     try {
       Optional<InetSocketAddress> metricsAddress = Optional.empty();
       if (config.metrics().listen().isPresent()) {
@@ -67,6 +104,42 @@ public final class Main {
         resources.push(http);
         metricsAddress = Optional.of(http.address());
       }
+
+      // Audit: the spool first, because nothing privileged may happen without it.
+      AuditConfig ac = config.audit();
+      health.register(HEALTH_AUDIT);
+      AuditSpool spool =
+          AuditSpool.open(
+              new AuditSpool.Settings(Path.of(ac.spoolDir()), ac.spoolMaxSize().bytes(), ac.segmentSize().bytes(), ac.queueCapacity(), ac.maxBatch()),
+              config.region(),
+              config.instanceId(),
+              ok -> health.set(HEALTH_AUDIT, ok));
+      resources.push(spool);
+      health.set(HEALTH_AUDIT, spool.probe());
+      scheduler.scheduleWithFixedDelay(spool::probe, ac.healthInterval().toMillis(), ac.healthInterval().toMillis(), TimeUnit.MILLISECONDS);
+      Optional<ManagedChannel> collector = options.collectorChannel().or(() -> collectorChannel(ac.collector()));
+      if (collector.isPresent()) {
+        resources.push(() -> collector.get().shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        AuditUploader uploader =
+            new AuditUploader(spool, collector.get(), ac.collector().batchSize(), ac.collector().maxInFlight(),
+                ac.collector().backoffInitial(), ac.collector().backoffMax(), metrics);
+        resources.push(uploader.start());
+      }
+
+      // Authentication.
+      ServiceTokens serviceTokens = ServiceTokens.load(optionalPath(config.auth().serviceTokensFile()), clock);
+      Authenticator authenticator =
+          new Authenticator() {
+            @Override
+            public Principal session(String token) {
+              throw AuthException.unauthenticated("unknown_session", "unknown or expired session");
+            }
+
+            @Override
+            public Optional<ServicePrincipal> service(String token) {
+              return serviceTokens.authenticate(token);
+            }
+          };
 
       List<ServerServiceDefinition> services = new ArrayList<>();
       services.add(health.service().bindService());
@@ -80,29 +153,65 @@ public final class Main {
       services.add(new IdentityGrpcService().bindService());
       services.add(new CredentialGrpcService().bindService());
       services.add(new AuditIngestGrpcService().bindService());
+      java.util.Map<String, io.apixx.flow.sidecar.auth.Access> rules = new java.util.HashMap<>(AccessRules.all());
       for (BindableService extra : options.extraServices()) {
-        services.add(ServerInterceptors.intercept(extra));
+        ServerServiceDefinition def = ServerInterceptors.intercept(extra);
+        services.add(def);
+        // Test-only services are public: they exist to exercise the server, not the access rules.
+        def.getMethods().forEach(m -> rules.put(m.getMethodDescriptor().getFullMethodName(), io.apixx.flow.sidecar.auth.Access.PUBLIC));
       }
 
       SidecarServer server =
           SidecarServer.start(
               config.server(),
               services,
-              CallPipeline.interceptors(config.server(), metrics),
+              CallPipeline.of(
+                  new MetricsInterceptor(metrics),
+                  new RequestContextInterceptor(new HashSet<>(config.server().allowedPeerUids())),
+                  new AuthInterceptor(rules, authenticator, spool, clock, config.auth().mfa().stepUpMaxAge()),
+                  new TenantGuardInterceptor(spool, clock)),
               workers);
       health.markStarted();
-      return new RunningSidecar(
-          server, health, workers, metricsAddress, config.server().shutdownGrace(), resources);
+      return new RunningSidecar(server, health, workers, metricsAddress, config.server().shutdownGrace(), resources);
     } catch (IOException | RuntimeException e) {
       workers.shutdownNow();
-      while (!resources.isEmpty()) {
-        try {
-          resources.pop().close();
-        } catch (Exception suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
+      closeAll(resources, e);
       throw e;
     }
   }
+
+  private static void closeAll(Deque<AutoCloseable> resources, Exception e) {
+    while (!resources.isEmpty()) {
+      try {
+        resources.pop().close();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+    }
+  }
+
+  /** The channel to the collector from {@code audit.collector}, if one is configured. */
+  private static Optional<ManagedChannel> collectorChannel(AuditConfig.Collector c) {
+    return c.target().map(address -> {
+      NettyChannelBuilder b = NettyChannelBuilder.forAddress(address.host(), address.port());
+      if (c.plaintext()) {
+        b.usePlaintext();
+      } else {
+        try {
+          b.sslContext(Tls.client(Path.of(c.caFile()), Optional.of(Path.of(c.certFile())), Optional.of(Path.of(c.keyFile()))));
+        } catch (IOException e) {
+          throw new io.apixx.flow.sidecar.config.ConfigException("audit.collector.cert_file", "cannot load the TLS material: " + e.getMessage(), e);
+        }
+        if (!c.serverName().isBlank()) {
+          b.overrideAuthority(c.serverName());
+        }
+      }
+      return b.build();
+    });
+  }
+
+  static Optional<Path> optionalPath(String value) {
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(Path.of(value));
+  }
+
 }

@@ -1,9 +1,10 @@
-package io.apixx.flow.sidecar.server;
+package io.apixx.flow.sidecar.api;
 
-import io.apixx.flow.sidecar.config.ServerConfig;
-import io.apixx.flow.sidecar.observability.Metrics;
+import io.apixx.flow.sidecar.auth.AuthInterceptor;
+import io.apixx.flow.sidecar.server.MetricsInterceptor;
+import io.apixx.flow.sidecar.server.RequestContextInterceptor;
+import io.apixx.flow.sidecar.tenancy.TenantGuardInterceptor;
 import io.grpc.ServerInterceptor;
-import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -12,20 +13,25 @@ import java.util.List;
  *
  * <ol>
  *   <li>{@link MetricsInterceptor}: counts and times every call, rejected ones included;
- *   <li>{@link RequestContextInterceptor}: peer and request id into the Context; Unix-socket
- *       peer-UID allowlist.
+ *   <li>{@link RequestContextInterceptor}: peer (SO_PEERCRED or TCP address) and request id into
+ *       the Context; the Unix-socket peer-UID allowlist;
+ *   <li>{@link AuthInterceptor}: the method's access rule; the principal into the Context;
+ *   <li>{@link TenantGuardInterceptor}: a request naming a tenant the principal may not act on is
+ *       refused and audited.
  * </ol>
  *
- * <p>Then the service method. Interceptors close a rejected call with its status and a no-op
- * listener, so nothing after them runs.
+ * <p>Then the service method. An interceptor that refuses a call closes it with its status and a
+ * no-op listener, so nothing after it runs.
  */
 public final class CallPipeline {
   private CallPipeline() {}
 
   /** The interceptors in execution order. */
-  public static List<ServerInterceptor> interceptors(ServerConfig server, Metrics metrics) {
-    return List.of(
-        new MetricsInterceptor(metrics),
-        new RequestContextInterceptor(new HashSet<>(server.allowedPeerUids())));
+  public static List<ServerInterceptor> of(
+      MetricsInterceptor metrics,
+      RequestContextInterceptor requestContext,
+      AuthInterceptor auth,
+      TenantGuardInterceptor tenantGuard) {
+    return List.of(metrics, requestContext, auth, tenantGuard);
   }
 }

@@ -171,14 +171,33 @@ class SidecarServerTest {
 
   @Test
   void auditIngestOnADaemon_answersUnimplementedNamingTheCollector() throws Exception {
-    start();
+    String token = io.apixx.flow.sidecar.auth.Tokens.newServiceToken();
+    Path tokens = Files.writeString(tmp.resolve("service-tokens.yaml"),
+        "- name: control-plane\n  token_sha256: " + io.apixx.flow.sidecar.auth.Tokens.hashHex(token) + "\n  tenants: [\"*\"]\n");
+    start("auth.service_tokens_file=" + tokens);
     assertThatThrownBy(() -> AuditIngestServiceGrpc.newBlockingStub(channel).query(QueryRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    assertThatThrownBy(
+            () -> AuditIngestServiceGrpc.newBlockingStub(channel)
+                .withCallCredentials(bearer(token))
+                .query(QueryRequest.getDefaultInstance()))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> {
               assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
               assertThat(e.getStatus().getDescription()).contains("AuditIngestService.Query").contains("collector");
             });
+  }
+
+  static io.grpc.CallCredentials bearer(String token) {
+    return new io.grpc.CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, java.util.concurrent.Executor e, MetadataApplier applier) {
+        Metadata m = new Metadata();
+        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        applier.apply(m);
+      }
+    };
   }
 
   @Test
@@ -271,12 +290,20 @@ class SidecarServerTest {
     assertThat(check(channel, "")).isEqualTo(ServingStatus.SERVING);
   }
 
+  private String serviceToken() throws Exception {
+    String token = io.apixx.flow.sidecar.auth.Tokens.newServiceToken();
+    Files.writeString(tmp.resolve("service-tokens.yaml"),
+        "- name: control-plane\n  token_sha256: " + io.apixx.flow.sidecar.auth.Tokens.hashHex(token) + "\n  tenants: [\"*\"]\n");
+    return token;
+  }
+
   @Test
   void oversizedMessage_resourceExhausted() throws Exception {
-    start();
+    String token = serviceToken();
+    start("auth.service_tokens_file=" + tmp.resolve("service-tokens.yaml"));
     SealCredentialRequest big =
         SealCredentialRequest.newBuilder().setConnectorId("c").putSecretFields("blob", "x".repeat(300 * 1024)).build();
-    assertThatThrownBy(() -> CredentialServiceGrpc.newBlockingStub(channel).sealCredential(big))
+    assertThatThrownBy(() -> CredentialServiceGrpc.newBlockingStub(channel).withCallCredentials(bearer(token)).sealCredential(big))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
     assertThat(check(channel, "")).isEqualTo(ServingStatus.SERVING);
