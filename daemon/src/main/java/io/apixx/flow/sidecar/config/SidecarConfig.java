@@ -8,13 +8,15 @@ package io.apixx.flow.sidecar.config;
  *
  * @param instanceId this daemon's name in audit events and metrics (default: $HOSTNAME-pid)
  * @param region the region this daemon runs in, for data-residency checks (e.g. us-east-1)
+ * @param kms the key management service that wraps data keys
  */
 public record SidecarConfig(
     String instanceId,
     String region,
     ServerConfig server,
     MetricsConfig metrics,
-    LoggingConfig logging) {
+    LoggingConfig logging,
+    KmsConfig kms) {
 
   /** Throws {@link ConfigException} naming the first bad key. */
   public SidecarConfig validate() {
@@ -25,6 +27,7 @@ public record SidecarConfig(
     Check.present("server", server).validate();
     Check.present("metrics", metrics).validate();
     Check.present("logging", logging).validate();
+    Check.present("kms", kms).validate();
     return this;
   }
 }
