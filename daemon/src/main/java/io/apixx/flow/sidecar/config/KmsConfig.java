@@ -1,9 +1,7 @@
 package io.apixx.flow.sidecar.config;
 
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -170,17 +168,7 @@ public record KmsConfig(
   }
 
   private static boolean isLoopback(String host) {
-    try {
-      InetAddress[] all = InetAddress.getAllByName(stripBrackets(host));
-      for (InetAddress a : all) {
-        if (!a.isLoopbackAddress()) {
-          return false;
-        }
-      }
-      return all.length > 0;
-    } catch (UnknownHostException e) {
-      return false;
-    }
+    return new ListenAddress(stripBrackets(host), 0).isLoopback();
   }
 
   private static String stripBrackets(String host) {

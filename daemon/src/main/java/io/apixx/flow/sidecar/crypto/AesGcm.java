@@ -53,13 +53,8 @@ final class AesGcm {
     if (ivOffset < 0 || iv.length - ivOffset < IV_BYTES) {
       throw new IllegalArgumentException("IV must be " + IV_BYTES + " bytes");
     }
-    Cipher cipher = CIPHERS.get();
     try {
-      cipher.init(
-          Cipher.ENCRYPT_MODE,
-          new SecretKeySpec(key, "AES"),
-          new GCMParameterSpec(TAG_BYTES * 8, iv, ivOffset, IV_BYTES));
-      cipher.updateAAD(aad);
+      Cipher cipher = initialized(Cipher.ENCRYPT_MODE, key, iv, ivOffset, aad);
       int written = cipher.doFinal(in, inOffset, inLength, out, outOffset);
       if (written != inLength + TAG_BYTES) {
         throw new IllegalStateException("AES-GCM wrote an unexpected length");
@@ -95,14 +90,8 @@ final class AesGcm {
         || in.length - ctOffset < ctLength) {
       throw new InvalidCiphertextException();
     }
-    Cipher cipher = CIPHERS.get();
     try {
-      cipher.init(
-          Cipher.DECRYPT_MODE,
-          new SecretKeySpec(key, "AES"),
-          new GCMParameterSpec(TAG_BYTES * 8, in, ivOffset, IV_BYTES));
-      cipher.updateAAD(aad);
-      return cipher.doFinal(in, ctOffset, ctLength);
+      return initialized(Cipher.DECRYPT_MODE, key, in, ivOffset, aad).doFinal(in, ctOffset, ctLength);
     } catch (GeneralSecurityException | IllegalArgumentException | IllegalStateException e) {
       // Deliberately no cause: which check failed is not to be learned from outside.
       throw new InvalidCiphertextException();
@@ -118,6 +107,16 @@ final class AesGcm {
     System.arraycopy(iv, 0, joined, 0, IV_BYTES);
     System.arraycopy(ciphertextAndTag, 0, joined, IV_BYTES, ciphertextAndTag.length);
     return decrypt(key, joined, 0, IV_BYTES, ciphertextAndTag.length, aad);
+  }
+
+  /** This thread's cipher, initialised for one message. */
+  private static Cipher initialized(int mode, byte[] key, byte[] iv, int ivOffset, byte[] aad)
+      throws GeneralSecurityException {
+    Cipher cipher = CIPHERS.get();
+    cipher.init(
+        mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BYTES * 8, iv, ivOffset, IV_BYTES));
+    cipher.updateAAD(aad);
+    return cipher;
   }
 
   private static void checkKey(byte[] key) {

@@ -46,7 +46,8 @@ class EnvelopeAeadTest {
     assertThat(layout.ciphertextOffset()).isEqualTo(13);
     assertThat(layout.plaintextLength()).isEqualTo(SECRET.length);
     // The plaintext does not appear in the output.
-    assertThat(indexOf(sealed, Arrays.copyOf(SECRET, 8))).isNegative();
+    assertThat(new String(sealed, StandardCharsets.ISO_8859_1))
+        .doesNotContain(new String(SECRET, 0, 8, StandardCharsets.ISO_8859_1));
   }
 
   @Test
@@ -221,16 +222,4 @@ class EnvelopeAeadTest {
     return SecretBytes.adopt(k);
   }
 
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
 }

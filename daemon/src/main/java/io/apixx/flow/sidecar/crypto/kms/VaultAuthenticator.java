@@ -202,21 +202,7 @@ final class VaultAuthenticator {
   private void renewLocked(Session s, Instant now) {
     AuthResponse r;
     try {
-      r =
-          retrier.call(
-              "KMS token renewal",
-              () -> {
-                try {
-                  return s.vault().auth().renewSelf();
-                } catch (VaultException e) {
-                  Retrier.Transient t = VaultErrors.asTransient(e);
-                  if (t != null) {
-                    throw t;
-                  }
-                  throw KmsException.unavailable(
-                      "kms_renew_refused", "KMS token renewal refused (HTTP " + e.getHttpStatusCode() + ")", null);
-                }
-              });
+      r = callDriver("KMS token renewal", "kms_renew_refused", () -> s.vault().auth().renewSelf());
     } catch (KmsException e) {
       if ("kms_renew_refused".equals(e.reasonCode())) {
         // The token cannot be renewed (revoked, expired, at max TTL): get a new one.
@@ -269,31 +255,49 @@ final class VaultAuthenticator {
     // Read at every login: the kubelet replaces the projected token before it expires.
     String jwt = readSecretFile(Path.of(config.serviceAccountTokenFile()), "service-account token");
     Vault anonymous = clients.apply(null);
+    // The driver's three-argument form posts to /v1/<authMount>/login, so the mount is passed
+    // with its "auth/" prefix (Vault's path is /v1/auth/<mount>/login).
     AuthResponse r =
-        retrier.call(
+        callDriver(
             "KMS login",
-            () -> {
-              try {
-                // The driver's three-argument form posts to /v1/<authMount>/login, so the mount
-                // is passed with its "auth/" prefix (Vault's path is /v1/auth/<mount>/login).
-                return anonymous
+            "kms_login_refused",
+            () ->
+                anonymous
                     .auth()
-                    .loginByKubernetes(config.role(), jwt, "auth/" + config.kubernetesMount());
-              } catch (VaultException e) {
-                Retrier.Transient t = VaultErrors.asTransient(e);
-                if (t != null) {
-                  throw t;
-                }
-                throw KmsException.unavailable(
-                    "kms_login_refused", "KMS login refused (HTTP " + e.getHttpStatusCode() + ")", null);
-              }
-            });
+                    .loginByKubernetes(config.role(), jwt, "auth/" + config.kubernetesMount()));
     String token = r.getAuthClientToken();
     if (token == null || token.isBlank()) {
       throw KmsException.unavailable("kms_login_refused", "KMS login returned no token", null);
     }
     Duration ttl = Duration.ofSeconds(Math.max(0, r.getAuthLeaseDuration()));
     return new Session(clients.apply(token), now, ttl, r.isAuthRenewable(), ttl);
+  }
+
+  /** A driver call that may throw {@link VaultException}. */
+  @FunctionalInterface
+  private interface DriverCall<T> {
+    T run() throws VaultException;
+  }
+
+  /**
+   * Runs an auth call with retries for transient failures; any other HTTP status becomes {@code
+   * UNAVAILABLE} with {@code refusedReason} (the response body is never looked at).
+   */
+  private <T> T callDriver(String what, String refusedReason, DriverCall<T> call) {
+    return retrier.call(
+        what,
+        () -> {
+          try {
+            return call.run();
+          } catch (VaultException e) {
+            Retrier.Transient t = VaultErrors.asTransient(e);
+            if (t != null) {
+              throw t;
+            }
+            throw KmsException.unavailable(
+                refusedReason, what + " refused (HTTP " + e.getHttpStatusCode() + ")", null);
+          }
+        });
   }
 
   private Session tokenFileSession(Instant now) {

@@ -520,28 +520,18 @@ final class FakeVaultServer implements AutoCloseable {
     calls.computeIfAbsent(endpoint, e -> new AtomicInteger()).incrementAndGet();
   }
 
+  /** Vault's response envelope with {@code data} set. */
   private static ObjectNode dataEnvelope(JsonNode data) {
-    ObjectNode root = JSON.createObjectNode();
-    root.put("request_id", newId());
-    root.put("lease_id", "");
-    root.put("renewable", false);
-    root.put("lease_duration", 0);
+    ObjectNode root = envelope();
     root.set("data", data);
-    root.putNull("wrap_info");
-    root.putNull("warnings");
     root.putNull("auth");
     return root;
   }
 
+  /** Vault's response envelope of a login or renewal: {@code auth} set, {@code data} null. */
   private static ObjectNode authEnvelope(String token, Duration ttl, boolean renewable) {
-    ObjectNode root = JSON.createObjectNode();
-    root.put("request_id", newId());
-    root.put("lease_id", "");
-    root.put("renewable", false);
-    root.put("lease_duration", 0);
+    ObjectNode root = envelope();
     root.putNull("data");
-    root.putNull("wrap_info");
-    root.putNull("warnings");
     ObjectNode auth = root.putObject("auth");
     auth.put("client_token", token);
     auth.put("accessor", newId());
@@ -556,6 +546,17 @@ final class FakeVaultServer implements AutoCloseable {
     auth.put("renewable", renewable);
     auth.put("token_type", "service");
     auth.put("orphan", true);
+    return root;
+  }
+
+  private static ObjectNode envelope() {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("request_id", newId());
+    root.put("lease_id", "");
+    root.put("renewable", false);
+    root.put("lease_duration", 0);
+    root.putNull("wrap_info");
+    root.putNull("warnings");
     return root;
   }
 

@@ -50,7 +50,8 @@ abstract class KmsContractTest {
       assertThat(key.wrapped().bytes()).isNotEmpty();
       assertThat(key.wrapped().keyRef()).isEqualTo(keyRefPrefix(TENANT) + "1");
       byte[] plain = key.plaintext().reveal(SecretAccess.RELEASE);
-      assertThat(indexOf(key.wrapped().bytes(), plain)).isNegative();
+      assertThat(new String(key.wrapped().bytes(), StandardCharsets.ISO_8859_1))
+          .doesNotContain(new String(plain, StandardCharsets.ISO_8859_1));
     }
   }
 
@@ -322,16 +323,4 @@ abstract class KmsContractTest {
     return b;
   }
 
-  static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
 }

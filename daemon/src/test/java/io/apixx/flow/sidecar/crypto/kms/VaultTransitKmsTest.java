@@ -7,10 +7,14 @@ import io.apixx.flow.sidecar.crypto.InvalidCiphertextException;
 import io.apixx.flow.sidecar.error.ErrorKind;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.secret.SecretBytes;
+import io.github.jopenlibs.vault.Vault;
+import io.github.jopenlibs.vault.VaultConfig;
+import io.github.jopenlibs.vault.response.LogicalResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -393,5 +397,42 @@ class VaultTransitKmsTest extends KmsContractTest {
     assertThatThrownBy(() -> kms.unwrap(TENANT, "not-a-vault-ciphertext".getBytes(StandardCharsets.US_ASCII)))
         .isInstanceOf(InvalidCiphertextException.class);
     assertThat(vault.server.calls("decrypt")).isEqualTo(before);
+  }
+
+  @Test
+  void fakeServer_operatorRotateAndConfigOverHttp_followVaultApi() throws Exception {
+    DataKey key = kms.generateDataKey(TENANT);
+    String operatorToken = vault.server.issueToken(Duration.ofHours(1));
+    Vault operator =
+        Vault.create(
+            new VaultConfig()
+                .address(vault.server.address().toString())
+                .token(operatorToken)
+                .engineVersion(1)
+                .build(),
+            1);
+    String keyPath = "transit/keys/" + VaultFixture.keyName(TENANT);
+
+    assertThat(operator.logical().write(keyPath + "/rotate", null).getRestResponse().getStatus())
+        .isEqualTo(200);
+    LogicalResponse tooHigh = operator.logical().write(keyPath + "/config", Map.of("min_decryption_version", 3));
+    assertThat(tooHigh.getRestResponse().getStatus()).isEqualTo(400);
+    LogicalResponse config = operator.logical().write(keyPath + "/config", Map.of("min_decryption_version", 2));
+    assertThat(config.getRestResponse().getStatus()).isEqualTo(200);
+    assertThat(config.getData()).containsEntry("latest_version", "2").containsEntry("min_decryption_version", "2");
+    LogicalResponse read = operator.logical().read(keyPath);
+    assertThat(read.getData()).containsEntry("type", "aes256-gcm96");
+
+    assertThatThrownBy(() -> kms.unwrap(TENANT, key.wrapped().bytes()))
+        .isInstanceOf(InvalidCiphertextException.class);
+    assertThat(operator.logical().write("transit/keys/missing/rotate", null).getRestResponse().getStatus())
+        .isEqualTo(400);
+    LogicalResponse unauthenticated =
+        Vault.create(new VaultConfig().address(vault.server.address().toString()).engineVersion(1).build(), 1)
+            .logical()
+            .read(keyPath);
+    assertThat(unauthenticated.getRestResponse().getStatus()).isEqualTo(403);
+    assertThat(new String(unauthenticated.getRestResponse().getBody(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"errors\":[\"permission denied\"]}");
   }
 }
