@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Objects;
@@ -21,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link Kms} backed by HashiCorp Vault's Transit secrets engine, through vault-java-driver's
@@ -58,6 +61,7 @@ import java.util.regex.Pattern;
  * cannot be wiped. Thread-safe.
  */
 final class VaultTransitKms implements Kms {
+  private static final Logger log = LoggerFactory.getLogger(VaultTransitKms.class);
   static final String KEY_REF_PREFIX = "vault-transit:";
 
   private static final Pattern CIPHERTEXT = Pattern.compile("vault:v([1-9][0-9]{0,9}):[A-Za-z0-9+/]+={0,2}");
@@ -157,9 +161,16 @@ final class VaultTransitKms implements Kms {
     return wrapped(key, r.getData().get("ciphertext"));
   }
 
-  /** Renews or replaces the Vault token if due; for a periodic task. Never throws. */
+  /**
+   * Renews or replaces the Vault token if due; for a periodic task. Never throws: an escaping
+   * exception would silently cancel the scheduled task.
+   */
   void refreshToken() {
-    auth.refreshIfDue();
+    try {
+      auth.refreshIfDue();
+    } catch (RuntimeException e) {
+      log.warn("Vault token refresh failed unexpectedly ({})", e.getClass().getSimpleName());
+    }
   }
 
   VaultAuthenticator authenticator() {
@@ -278,7 +289,7 @@ final class VaultTransitKms implements Kms {
     }
     if (dek == null || dek.length != DEK_BYTES) {
       if (dek != null) {
-        java.util.Arrays.fill(dek, (byte) 0);
+        Arrays.fill(dek, (byte) 0);
       }
       if (unwrapping) {
         throw new InvalidCiphertextException();
