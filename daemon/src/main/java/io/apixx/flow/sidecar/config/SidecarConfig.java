@@ -8,6 +8,7 @@ package io.apixx.flow.sidecar.config;
  *
  * @param instanceId this daemon's name in audit events and metrics (default: $HOSTNAME-pid)
  * @param region the region this daemon runs in, for data-residency checks (e.g. us-east-1)
+ * @param kms the key management service that wraps data keys
  */
 public record SidecarConfig(
     String instanceId,
@@ -16,7 +17,8 @@ public record SidecarConfig(
     MetricsConfig metrics,
     LoggingConfig logging,
     AuthConfig auth,
-    AuditConfig audit) {
+    AuditConfig audit,
+    KmsConfig kms) {
 
   /** Throws {@link ConfigException} naming the first bad key. */
   public SidecarConfig validate() {
@@ -29,6 +31,7 @@ public record SidecarConfig(
     Check.present("logging", logging).validate();
     Check.present("auth", auth).validate();
     Check.present("audit", audit).validate();
+    Check.present("kms", kms).validate();
     return this;
   }
 }
