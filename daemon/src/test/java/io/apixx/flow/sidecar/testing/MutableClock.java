@@ -14,11 +14,16 @@ public final class MutableClock extends Clock {
     this.now = start;
   }
 
+  /** A clock at 2026-11-29T12:00:00Z. */
+  public MutableClock() {
+    this(Instant.parse("2026-11-29T12:00:00Z"));
+  }
+
   public static MutableClock startingAt(String isoInstant) {
     return new MutableClock(Instant.parse(isoInstant));
   }
 
-  public void advance(Duration d) {
+  public synchronized void advance(Duration d) {
     now = now.plus(d);
   }
 

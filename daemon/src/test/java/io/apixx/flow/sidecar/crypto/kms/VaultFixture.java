@@ -1,5 +1,6 @@
 package io.apixx.flow.sidecar.crypto.kms;
 
+import io.apixx.flow.sidecar.testing.MutableClock;
 import io.apixx.flow.sidecar.config.DekCacheConfig;
 import io.apixx.flow.sidecar.config.KmsConfig;
 import io.apixx.flow.sidecar.config.VaultKmsConfig;
