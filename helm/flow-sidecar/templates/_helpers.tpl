@@ -58,6 +58,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/*
+metadata of a chart resource. Context: dict with root (the chart scope), name, and optionally
+component (app.kubernetes.io/component) and annotations (merged over commonAnnotations).
+*/}}
+{{- define "flow-sidecar.metadata" -}}
+name: {{ .name }}
+namespace: {{ .root.Release.Namespace }}
+labels:
+  {{- include "flow-sidecar.labels" .root | nindent 2 }}
+  {{- with .component }}
+  app.kubernetes.io/component: {{ . }}
+  {{- end }}
+{{- with (include "flow-sidecar.annotations" (dict "root" .root "extra" .annotations)) }}
+annotations:
+  {{- . | nindent 2 }}
+{{- end }}
+{{- end }}
+
 {{/* Name of the ServiceAccount of pods that carry the sidecar. */}}
 {{- define "flow-sidecar.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
@@ -157,12 +175,6 @@ securityContext from values, with a null runAsUser/runAsGroup left out (the plat
 {{/* Fully qualified name of the collector's resources. */}}
 {{- define "flow-sidecar.collector.fullname" -}}
 {{- printf "%s-collector" (include "flow-sidecar.fullname" . | trunc 53 | trimSuffix "-") }}
-{{- end }}
-
-{{/* Labels of the collector's resources. */}}
-{{- define "flow-sidecar.collector.labels" -}}
-{{ include "flow-sidecar.labels" . }}
-app.kubernetes.io/component: collector
 {{- end }}
 
 {{/* Selector labels of the collector's pods. */}}
