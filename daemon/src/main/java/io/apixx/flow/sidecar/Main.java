@@ -142,7 +142,8 @@ public final class Main {
           };
 
       List<ServerServiceDefinition> services = new ArrayList<>();
-      services.add(health.service().bindService());
+      ServerServiceDefinition healthService = health.service().bindService();
+      services.add(healthService);
       if (config.server().reflection()) {
         services.add(ProtoReflectionServiceV1.newInstance().bindService());
         // v1alpha too: grpcurl and grpcio-reflection clients still ask for it first.
@@ -170,7 +171,8 @@ public final class Main {
                   new RequestContextInterceptor(new HashSet<>(config.server().allowedPeerUids())),
                   new AuthInterceptor(rules, authenticator, spool, clock, config.auth().mfa().stepUpMaxAge()),
                   new TenantGuardInterceptor(spool, clock)),
-              workers);
+              workers,
+              healthService);
       health.markStarted();
       return new RunningSidecar(server, health, workers, metricsAddress, config.server().shutdownGrace(), resources);
     } catch (IOException | RuntimeException e) {

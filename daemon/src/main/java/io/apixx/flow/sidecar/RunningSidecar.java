@@ -53,6 +53,10 @@ public final class RunningSidecar implements AutoCloseable {
     return server.tcpAddress();
   }
 
+  public Optional<InetSocketAddress> healthAddress() {
+    return server.healthAddress();
+  }
+
   public Optional<InetSocketAddress> metricsAddress() {
     return metricsAddress;
   }

@@ -22,6 +22,10 @@ import java.util.Set;
  * @param workerThreads size of the bounded executor that runs every call off the event loop
  * @param workerQueue how many calls may wait for a worker thread
  * @param shutdownGrace how long in-flight calls may run after SIGTERM before they are cancelled
+ * @param limits transport limits
+ * @param healthAddress optional {@code host:port} of a plaintext listener that serves nothing but
+ *     {@code grpc.health.v1} (kubelet probes dial the pod IP, which the API never listens on)
+ * @param healthAllowRemote allows {@code healthAddress} to be non-loopback
  */
 public record ServerConfig(
     String socketPath,
@@ -33,7 +37,9 @@ public record ServerConfig(
     int workerThreads,
     int workerQueue,
     Duration shutdownGrace,
-    LimitsConfig limits) {
+    LimitsConfig limits,
+    ListenAddress healthAddress,
+    boolean healthAllowRemote) {
 
   public ServerConfig {
     allowedPeerUids = allowedPeerUids == null ? List.of() : List.copyOf(allowedPeerUids);
@@ -45,6 +51,10 @@ public record ServerConfig(
 
   public Optional<ListenAddress> tcp() {
     return Optional.ofNullable(tcpAddress);
+  }
+
+  public Optional<ListenAddress> health() {
+    return Optional.ofNullable(healthAddress);
   }
 
   /** The socket's permission bits parsed from {@link #socketMode()}. */
@@ -79,6 +89,11 @@ public record ServerConfig(
           "server.tcp_address",
           tcpAddress.host()
               + " is not a loopback address; set server.allow_remote: true to listen on it");
+    }
+    if (healthAddress != null && !healthAllowRemote && !healthAddress.isLoopback()) {
+      throw new ConfigException(
+          "server.health_address",
+          healthAddress.host() + " is not a loopback address; set server.health_allow_remote: true to listen on it");
     }
     Check.range("server.worker_threads", workerThreads, 1, 1024);
     Check.range("server.worker_queue", workerQueue, 1, 1_000_000);

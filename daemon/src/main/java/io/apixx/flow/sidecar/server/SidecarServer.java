@@ -49,26 +49,31 @@ public final class SidecarServer {
   private final List<EventLoopGroup> groups;
   private final Path socket;
   private final InetSocketAddress tcp;
+  private final InetSocketAddress healthListener;
 
   private SidecarServer(
-      List<Server> servers, List<EventLoopGroup> groups, Path socket, InetSocketAddress tcp) {
+      List<Server> servers, List<EventLoopGroup> groups, Path socket, InetSocketAddress tcp, InetSocketAddress healthListener) {
     this.servers = servers;
     this.groups = groups;
     this.socket = socket;
     this.tcp = tcp;
+    this.healthListener = healthListener;
   }
 
   /**
    * Binds every listener and starts serving.
    *
    * @param interceptors in execution order: the first one sees a call first
+   * @param healthService the {@code grpc.health.v1} service, served alone on
+   *     {@code server.health_address} when that is set
    * @throws ConfigException when a listener cannot be bound (the key names which)
    */
   public static SidecarServer start(
       ServerConfig config,
       List<ServerServiceDefinition> services,
       List<ServerInterceptor> interceptors,
-      Executor executor)
+      Executor executor,
+      ServerServiceDefinition healthService)
       throws IOException {
     if (!Epoll.isAvailable()) {
       throw new ConfigException(
@@ -120,7 +125,24 @@ public final class SidecarServer {
         started.add(tcpServer);
         tcpBound = (InetSocketAddress) tcpServer.getListenSockets().get(0);
       }
-      return new SidecarServer(List.copyOf(started), groups, socket, tcpBound);
+      InetSocketAddress healthBound = null;
+      if (config.health().isPresent()) {
+        Server healthServer =
+            configure(
+                    NettyServerBuilder.forAddress(config.health().get().toSocketAddress()),
+                    EpollServerSocketChannel.class,
+                    boss,
+                    workers,
+                    config.limits(),
+                    List.of(healthService),
+                    interceptors,
+                    executor)
+                .build();
+        bind(healthServer, "server.health_address", config.health().get().toString());
+        started.add(healthServer);
+        healthBound = (InetSocketAddress) healthServer.getListenSockets().get(0);
+      }
+      return new SidecarServer(List.copyOf(started), groups, socket, tcpBound, healthBound);
     } catch (IOException | RuntimeException e) {
       for (Server s : started) {
         s.shutdownNow();
@@ -227,6 +249,11 @@ public final class SidecarServer {
   /** The bound TCP address (with the real port when 0 was configured), if TCP is on. */
   public Optional<InetSocketAddress> tcpAddress() {
     return Optional.ofNullable(tcp);
+  }
+
+  /** The bound health-only listener, if configured. */
+  public Optional<InetSocketAddress> healthAddress() {
+    return Optional.ofNullable(healthListener);
   }
 
   /** Stops accepting connections and new calls; in-flight calls continue. */

@@ -105,6 +105,12 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void load_nonLoopbackHealthListenerWithoutItsFlag_refused() {
+    assertThatThrownBy(() -> load(socketYaml() + "  health_address: 0.0.0.0:8087\n  allow_remote: true\n", Map.of()))
+        .hasMessageStartingWith("server.health_address: 0.0.0.0 is not a loopback address");
+  }
+
+  @Test
   void load_nonLoopbackTcpWithAllowRemote_accepted() throws IOException {
     SidecarConfig c = load(socketYaml() + "  tcp_address: 0.0.0.0:50051\n  allow_remote: true\n", Map.of());
     assertThat(c.server().tcp()).hasValue(new ListenAddress("0.0.0.0", 50051));

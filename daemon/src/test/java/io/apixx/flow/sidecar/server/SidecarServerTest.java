@@ -238,6 +238,21 @@ class SidecarServerTest {
   }
 
   @Test
+  void healthListener_servesOnlyHealth() throws Exception {
+    start("server.health_address=127.0.0.1:0");
+    int port = sidecar.healthAddress().orElseThrow().getPort();
+    ManagedChannel h = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build();
+    try {
+      assertThat(check(h, "")).isEqualTo(ServingStatus.SERVING);
+      assertThat(check(h, HealthRegistry.LIVENESS)).isEqualTo(ServingStatus.SERVING);
+      assertThatThrownBy(() -> io.apixx.flow.sidecar.v1.IdentityServiceGrpc.newBlockingStub(h).whoAmI(io.apixx.flow.sidecar.v1.WhoAmIRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    } finally {
+      h.shutdownNow();
+    }
+  }
+
+  @Test
   void requestId_suppliedByCaller_isEchoed() throws Exception {
     start();
     Metadata.Key<String> key = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);

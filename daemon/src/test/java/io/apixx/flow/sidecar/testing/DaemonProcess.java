@@ -83,21 +83,23 @@ public final class DaemonProcess implements AutoCloseable {
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
     pb.redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
     long size = Files.exists(out) ? Files.size(out) : 0;
+    long errSize = Files.exists(err) ? Files.size(err) : 0;
     long start = System.nanoTime();
     DaemonProcess p = new DaemonProcess(pb.start(), out, err, start);
     p.outOffset = size;
+    p.errOffset = errSize;
     return p;
   }
 
+  // Log files are appended across runs; each process reads only what it wrote.
   private long outOffset;
+  private long errOffset;
 
   /** Waits for the ready line on standard output; fails with the daemon's stderr if it exits. */
   public DaemonProcess awaitReady(Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      String text = new String(Files.readAllBytes(out), StandardCharsets.UTF_8);
-      text = text.length() > outOffset ? text.substring((int) outOffset) : "";
-      Matcher m = READY.matcher(text);
+      Matcher m = READY.matcher(stdout());
       if (m.find()) {
         readyLine = m.group();
         timeToReady = Duration.ofNanos(System.nanoTime() - startNanos);
@@ -166,11 +168,20 @@ public final class DaemonProcess implements AutoCloseable {
   }
 
   public String stdout() throws IOException {
-    return Files.readString(out);
+    return tail(out, outOffset);
   }
 
   public String stderr() throws IOException {
-    return Files.exists(err) ? Files.readString(err) : "";
+    return tail(err, errOffset);
+  }
+
+  private static String tail(Path file, long offset) throws IOException {
+    if (!Files.exists(file)) {
+      return "";
+    }
+    byte[] all = Files.readAllBytes(file);
+    int from = (int) Math.min(all.length, offset);
+    return new String(all, from, all.length - from, StandardCharsets.UTF_8);
   }
 
   @Override
@@ -188,8 +199,7 @@ public final class DaemonProcess implements AutoCloseable {
       throws IOException, InterruptedException {
     DaemonProcess p = launch(name, workDir, env, args);
     int code = p.awaitExit(timeout);
-    String o = new String(Files.readAllBytes(p.out), StandardCharsets.UTF_8);
-    return new Result(code, o.substring((int) Math.min(o.length(), p.outOffset)), p.stderr());
+    return new Result(code, p.stdout(), p.stderr());
   }
 
   /** Exit status and output of {@link #run}. */

@@ -38,7 +38,7 @@ class DaemonConfigTest {
    * kubelet gRPC probes, and the collector's listener (the `collector` command and section).
    */
   static final List<String> PENDING_DAEMON_KEYS =
-      List.of("server.health_address", "server.health_allow_remote", "collector");
+      List.of("collector");
 
   @TempDir Path tmp;
 
