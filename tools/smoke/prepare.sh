@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Prepares the three smoke programs (client-stubs/*/smoke) from committed files, reproducibly:
-#   python      nothing to build; checks that $PYTHON (default /usr/bin/python3) has grpcio + protobuf
-#   typescript  npm ci (from package-lock.json) and tsc into client-stubs/typescript/dist
-#   go          GOPATH-mode build against Debian's Go packages (/usr/share/gocode), with a GOPATH
-#               under OUT_DIR that links the module in, into OUT_DIR/bin/flow-sidecar-smoke-go
+# Prepares the three smoke programs (client-stubs/*/smoke) from committed files, reproducibly, and
+# runs each wrapper's unit tests (no daemon needed) on the way:
+#   python      nothing to build; unit tests with $PYTHON (default /usr/bin/python3, Debian's)
+#   typescript  npm ci (from package-lock.json), tsc into client-stubs/typescript/dist, node --test
+#   go          GOPATH-mode vet, test and build against Debian's Go packages (/usr/share/gocode),
+#               with a GOPATH under OUT_DIR that links the module in; the smoke binary is
+#               OUT_DIR/bin/flow-sidecar-smoke-go
 # Usage: tools/smoke/prepare.sh [OUT_DIR]   (default: target/smoke at the repository root)
 # Needs: Debian python3-grpcio python3-protobuf golang-go golang-google-grpc-dev
 # golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev; Node.js 18+ with npm.
@@ -14,15 +16,16 @@ OUT="$(mkdir -p "${1:-$ROOT/target/smoke}" && cd "${1:-$ROOT/target/smoke}" && p
 PYTHON="${PYTHON:-/usr/bin/python3}"
 GO_IMPORT_PATH="github.com/apixx/flow-sidecar/client-stubs/go"
 
-echo "==> smoke/python: checking $PYTHON has grpcio and protobuf" >&2
+echo "==> smoke/python: unit tests with $PYTHON" >&2
 "$PYTHON" -c 'import grpc, google.protobuf' ||
   { echo "prepare.sh: $PYTHON lacks grpcio/protobuf (Debian: apt-get install python3-grpcio python3-protobuf)" >&2; exit 2; }
+(cd "$ROOT/client-stubs/python" && PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m unittest discover -s tests) >&2
 
-echo "==> smoke/typescript: npm ci + tsc" >&2
+echo "==> smoke/typescript: npm ci, tsc (strict), unit tests" >&2
 "$ROOT/tools/stubs/npm-ci.sh" "$ROOT/client-stubs/typescript"
-(cd "$ROOT/client-stubs/typescript" && ./node_modules/.bin/tsc -p tsconfig.json)
+(cd "$ROOT/client-stubs/typescript" && ./node_modules/.bin/tsc -p tsconfig.json && node --test dist/test/errors.test.js) >&2
 
-echo "==> smoke/go: GOPATH-mode build with Debian's Go packages" >&2
+echo "==> smoke/go: GOPATH-mode vet, unit tests and build with Debian's Go packages" >&2
 command -v go >/dev/null || { echo "prepare.sh: go not found (Debian: apt-get install golang-go)" >&2; exit 2; }
 gopath="$OUT/gopath"
 link="$gopath/src/$GO_IMPORT_PATH"
