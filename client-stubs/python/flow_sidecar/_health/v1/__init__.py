@@ -1,0 +1,1 @@
+"""Generated from grpc-proto grpc/health/v1/health.proto by tools/stubs/generate.sh. DO NOT EDIT."""
