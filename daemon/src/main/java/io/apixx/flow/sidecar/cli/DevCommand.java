@@ -2,6 +2,8 @@ package io.apixx.flow.sidecar.cli;
 
 import io.apixx.flow.sidecar.config.ConfigLoader;
 import io.apixx.flow.sidecar.config.SidecarConfig;
+import io.apixx.flow.sidecar.dev.DevEnvironment;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,6 +26,7 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    DevEnvironment.prepare(Path.of(".dev"));
     SidecarConfig cfg =
         new ConfigLoader().load(options.sources(Optional.empty()).withProfile("dev"));
     return Daemon.run(cfg, "dev", spec.commandLine().getOut());

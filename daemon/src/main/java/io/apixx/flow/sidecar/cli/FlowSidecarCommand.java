@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       CheckConfigCommand.class,
       VersionCommand.class,
       HealthCommand.class,
+      MintRunTokenCommand.class,
     })
 public final class FlowSidecarCommand implements Runnable {
   /** Exit status for bad usage or configuration. */
