@@ -14,7 +14,8 @@ public record SidecarConfig(
     String region,
     ServerConfig server,
     MetricsConfig metrics,
-    LoggingConfig logging) {
+    LoggingConfig logging,
+    DatabaseConfig database) {
 
   /** Throws {@link ConfigException} naming the first bad key. */
   public SidecarConfig validate() {
@@ -25,6 +26,7 @@ public record SidecarConfig(
     Check.present("server", server).validate();
     Check.present("metrics", metrics).validate();
     Check.present("logging", logging).validate();
+    Check.present("database", database).validate();
     return this;
   }
 }
