@@ -3,12 +3,7 @@ package io.apixx.flow.sidecar.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.apixx.flow.sidecar.testing.PostgresHarness;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,7 +26,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void appRole_attributes_notSuperuserNoBypassRlsOwnsNothing() throws SQLException {
+  void appRole_attributes_notSuperuserNoBypassRlsOwnsNothing() {
     Map<String, Object> role =
         one(
             "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin,"
@@ -61,7 +56,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void otherRoles_attributes_noBypassRlsAndServiceCannotLogIn() throws SQLException {
+  void otherRoles_attributes_noBypassRlsAndServiceCannotLogIn() {
     assertThat(one("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'flow_service'"))
         .containsEntry("rolsuper", false)
         .containsEntry("rolbypassrls", false)
@@ -73,7 +68,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void appRole_searchPath_setOnTheRole() throws SQLException {
+  void appRole_searchPath_setOnTheRole() {
     List<String> settings =
         column(
             "SELECT unnest(setconfig) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
@@ -82,7 +77,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void tenantTables_rowLevelSecurity_enabledAndForced() throws SQLException {
+  void tenantTables_rowLevelSecurity_enabledAndForced() {
     List<Map<String, Object>> tables =
         all(
             "SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity, c.relforcerowsecurity"
@@ -101,7 +96,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void tenantTables_policies_coverEveryCommandForEveryone() throws SQLException {
+  void tenantTables_policies_coverEveryCommandForEveryone() {
     List<Map<String, Object>> gaps =
         all(
             "SELECT n.nspname || '.' || c.relname AS name, cmd"
@@ -115,7 +110,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void schemaTables_everyTable_holdsTenantDataOrIsKnown() throws SQLException {
+  void schemaTables_everyTable_holdsTenantDataOrIsKnown() {
     Set<String> without =
         new TreeSet<>(
             column(
@@ -133,7 +128,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void securityDefinerFunctions_searchPath_pinned() throws SQLException {
+  void securityDefinerFunctions_searchPath_pinned() {
     List<Map<String, Object>> functions =
         all(
             "SELECT p.oid::regprocedure::text AS name, p.proconfig::text AS config"
@@ -147,7 +142,7 @@ class SchemaIntrospectionTest {
   }
 
   @Test
-  void maintenanceFunctions_owner_isServiceRoleAndNotPublic() throws SQLException {
+  void maintenanceFunctions_owner_isServiceRoleAndNotPublic() {
     List<Map<String, Object>> functions =
         all(
             "SELECT p.oid::regprocedure::text AS name, pg_get_userbyid(p.proowner) AS owner,"
@@ -160,13 +155,13 @@ class SchemaIntrospectionTest {
     }
   }
 
-  private static Map<String, Object> one(String sql) throws SQLException {
+  private static Map<String, Object> one(String sql) {
     List<Map<String, Object>> rows = all(sql);
     assertThat(rows).hasSize(1);
     return rows.get(0);
   }
 
-  private static List<String> column(String sql) throws SQLException {
+  private static List<String> column(String sql) {
     List<String> out = new ArrayList<>();
     for (Map<String, Object> row : all(sql)) {
       out.add(String.valueOf(row.values().iterator().next()));
@@ -174,19 +169,7 @@ class SchemaIntrospectionTest {
     return out;
   }
 
-  static List<Map<String, Object>> all(String sql) throws SQLException {
-    try (Connection c = pg.superuserDataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(sql);
-        ResultSet rs = ps.executeQuery()) {
-      List<Map<String, Object>> out = new ArrayList<>();
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
-        }
-        out.add(row);
-      }
-      return out;
-    }
+  private static List<Map<String, Object>> all(String sql) {
+    return pg.fixtures().rows(sql);
   }
 }

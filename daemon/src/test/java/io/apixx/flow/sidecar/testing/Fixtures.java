@@ -4,6 +4,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -105,6 +109,26 @@ public final class Fixtures {
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException("fixture query failed: " + sql, e);
+    }
+  }
+
+  /** Runs a query as the superuser and returns every row as column label to value (catalog checks). */
+  public List<Map<String, Object>> rows(String sql, Object... params) {
+    try (Connection c = superuser.get().getConnection();
+        PreparedStatement ps = prepare(c, sql, params);
+        ResultSet rs = ps.executeQuery()) {
+      List<Map<String, Object>> out = new ArrayList<>();
+      int columns = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int i = 1; i <= columns; i++) {
+          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+        }
+        out.add(row);
+      }
+      return out;
     } catch (SQLException e) {
       throw new IllegalStateException("fixture query failed: " + sql, e);
     }
