@@ -38,6 +38,10 @@ public final class DatabaseHealthMonitor implements AutoCloseable {
   // Touched by the scheduler thread only.
   private Future<?> probe;
   private long probeStarted;
+  // Serializes a probe's report with the timeout's, so that a probe finishing just as it times out
+  // cannot be overwritten by the stale "timed out".
+  private final Object reportLock = new Object();
+  private boolean probeFinished;
 
   private DatabaseHealthMonitor(Database database, HealthRegistry health, Duration interval, Duration timeout) {
     this.database = database;
@@ -72,7 +76,11 @@ public final class DatabaseHealthMonitor implements AutoCloseable {
       if (probe != null) {
         if (!probe.isDone()) {
           if (System.nanoTime() - probeStarted > timeoutNanos) {
-            health.set(DEPENDENCY, false);
+            synchronized (reportLock) {
+              if (!probeFinished) {
+                health.set(DEPENDENCY, false);
+              }
+            }
           }
           return; // one probe at a time
         }
@@ -83,7 +91,18 @@ public final class DatabaseHealthMonitor implements AutoCloseable {
         return;
       }
       probeStarted = System.nanoTime();
-      probe = prober.submit(() -> health.set(DEPENDENCY, database.ping()));
+      synchronized (reportLock) {
+        probeFinished = false;
+      }
+      probe =
+          prober.submit(
+              () -> {
+                boolean reachable = database.ping();
+                synchronized (reportLock) {
+                  probeFinished = true;
+                  health.set(DEPENDENCY, reachable);
+                }
+              });
     } catch (RuntimeException e) {
       // Never let an exception cancel the periodic task.
       log.warn("database health check failed to run", e);
