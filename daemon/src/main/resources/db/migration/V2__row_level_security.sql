@@ -103,65 +103,34 @@ CREATE POLICY users_update ON flow.users FOR UPDATE
 CREATE POLICY users_delete ON flow.users FOR DELETE
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
 
--- user_roles: admin-only writes (granting is an INSERT, revoking a DELETE; rows never change).
-ALTER TABLE flow.user_roles ENABLE ROW LEVEL SECURITY;
-ALTER TABLE flow.user_roles FORCE ROW LEVEL SECURITY;
-CREATE POLICY user_roles_select ON flow.user_roles FOR SELECT
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-CREATE POLICY user_roles_insert ON flow.user_roles FOR INSERT
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
-CREATE POLICY user_roles_update ON flow.user_roles FOR UPDATE
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()))
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-CREATE POLICY user_roles_delete ON flow.user_roles FOR DELETE
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
+-- Admin-only tables: user_roles (granting is an INSERT, revoking a DELETE), connectors and
+-- connector_credentials (seal, rotate, revoke; re-wrapping across tenants goes through flow_maint
+-- as flow_service). Reads within the tenant; every write also needs flow.actor_is_admin().
+DO $policies$
+DECLARE
+  t text;
+  tenant constant text := $e$tenant_id = NULLIF(current_setting('app.tenant_id', true), '')$e$;
+  admin constant text := '(SELECT flow.actor_is_admin())';
+BEGIN
+  FOREACH t IN ARRAY ARRAY['user_roles', 'connectors', 'connector_credentials'] LOOP
+    EXECUTE format('ALTER TABLE flow.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE flow.%I FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY %I ON flow.%I FOR SELECT USING (%s)', t || '_select', t, tenant);
+    EXECUTE format('CREATE POLICY %I ON flow.%I FOR INSERT WITH CHECK (%s AND %s)', t || '_insert', t, tenant, admin);
+    EXECUTE format('CREATE POLICY %I ON flow.%I FOR UPDATE USING (%s AND %s) WITH CHECK (%s)',
+                   t || '_update', t, tenant, admin, tenant);
+    EXECUTE format('CREATE POLICY %I ON flow.%I FOR DELETE USING (%s AND %s)', t || '_delete', t, tenant, admin);
+  END LOOP;
 
--- connectors: admin-only writes.
-ALTER TABLE flow.connectors ENABLE ROW LEVEL SECURITY;
-ALTER TABLE flow.connectors FORCE ROW LEVEL SECURITY;
-CREATE POLICY connectors_select ON flow.connectors FOR SELECT
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-CREATE POLICY connectors_insert ON flow.connectors FOR INSERT
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
-CREATE POLICY connectors_update ON flow.connectors FOR UPDATE
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()))
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-CREATE POLICY connectors_delete ON flow.connectors FOR DELETE
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
-
--- connector_credentials: admin-only writes (seal, rotate, revoke). Re-wrapping across tenants
--- goes through flow_maint, as flow_service.
-ALTER TABLE flow.connector_credentials ENABLE ROW LEVEL SECURITY;
-ALTER TABLE flow.connector_credentials FORCE ROW LEVEL SECURITY;
-CREATE POLICY connector_credentials_select ON flow.connector_credentials FOR SELECT
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-CREATE POLICY connector_credentials_insert ON flow.connector_credentials FOR INSERT
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
-CREATE POLICY connector_credentials_update ON flow.connector_credentials FOR UPDATE
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()))
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-CREATE POLICY connector_credentials_delete ON flow.connector_credentials FOR DELETE
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()));
-
--- sessions, used_run_tokens, auth_throttle: written by the daemon's authentication code for
--- whoever is signing in, so tenant-scoped without a role check.
-ALTER TABLE flow.sessions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE flow.sessions FORCE ROW LEVEL SECURITY;
-CREATE POLICY sessions_tenant ON flow.sessions FOR ALL
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''))
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-
-ALTER TABLE flow.used_run_tokens ENABLE ROW LEVEL SECURITY;
-ALTER TABLE flow.used_run_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY used_run_tokens_tenant ON flow.used_run_tokens FOR ALL
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''))
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
-
-ALTER TABLE flow.auth_throttle ENABLE ROW LEVEL SECURITY;
-ALTER TABLE flow.auth_throttle FORCE ROW LEVEL SECURITY;
-CREATE POLICY auth_throttle_tenant ON flow.auth_throttle FOR ALL
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''))
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), ''));
+  -- sessions, used_run_tokens, auth_throttle: written by the daemon's authentication code for
+  -- whoever is signing in, so tenant-scoped without a role check (one policy for all commands).
+  FOREACH t IN ARRAY ARRAY['sessions', 'used_run_tokens', 'auth_throttle'] LOOP
+    EXECUTE format('ALTER TABLE flow.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE flow.%I FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY %I ON flow.%I FOR ALL USING (%s) WITH CHECK (%s)', t || '_tenant', t, tenant, tenant);
+  END LOOP;
+END
+$policies$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants to the application role: exactly what the daemon does, column by column for UPDATE.

@@ -27,6 +27,15 @@ class DatabaseConfigTest {
     return load(Optional.empty(), flags);
   }
 
+  private void assertRejected(String key, Optional<String> profile, String... flags) {
+    assertThatThrownBy(() -> load(profile, flags))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(key));
+  }
+
+  private void assertRejected(String key, String... flags) {
+    assertRejected(key, Optional.empty(), flags);
+  }
+
   @Test
   void defaults_smallPoolNoIdleNotConfigured() {
     DatabaseConfig db = load().database();
@@ -73,44 +82,36 @@ class DatabaseConfigTest {
 
   @Test
   void url_withoutPasswordFile_rejectedNamingTheKey() {
-    assertThatThrownBy(() -> load("database.url=jdbc:postgresql://db/flow"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.password_file"));
+    assertRejected("database.password_file", "database.url=jdbc:postgresql://db/flow");
   }
 
   @Test
   void url_notPostgresJdbc_rejected() {
-    assertThatThrownBy(() -> load("database.url=postgres://db/flow", "database.password_file=/x"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.url"));
+    assertRejected("database.url", "database.url=postgres://db/flow", "database.password_file=/x");
   }
 
   @Test
   void migrate_withoutOwnerPasswordFile_rejected() {
-    assertThatThrownBy(
-            () -> load("database.url=jdbc:postgresql://db/flow", "database.password_file=/x", "database.migrate=true"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.owner_password_file"));
+    assertRejected("database.owner_password_file", "database.url=jdbc:postgresql://db/flow", "database.password_file=/x", "database.migrate=true");
   }
 
   @Test
   void poolMinIdle_aboveMax_rejected() {
-    assertThatThrownBy(() -> load("database.pool_min_idle=3"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.pool_min_idle"));
+    assertRejected("database.pool_min_idle", "database.pool_min_idle=3");
   }
 
   @Test
   void connectTimeout_belowPoolMinimum_rejected() {
-    assertThatThrownBy(() -> load("database.connect_timeout=100ms"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.connect_timeout"));
+    assertRejected("database.connect_timeout", "database.connect_timeout=100ms");
   }
 
   @Test
   void embedded_withUrl_rejected() {
-    assertThatThrownBy(() -> load(Optional.of("dev"), "database.url=jdbc:postgresql://db/flow"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.url"));
+    assertRejected("database.url", Optional.of("dev"), "database.url=jdbc:postgresql://db/flow");
   }
 
   @Test
   void unknownKey_rejectedNamingIt() {
-    assertThatThrownBy(() -> load("database.pool_size=4"))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.pool_size"));
+    assertRejected("database.pool_size", "database.pool_size=4");
   }
 }

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,18 @@ class TenantScopeTest {
     single.close();
   }
 
+  /** Asserts that {@code call} fails with a {@link DatabaseException} of {@code kind}. */
+  private static void assertDatabaseError(ErrorKind kind, ThrowingCallable call) {
+    assertThatThrownBy(call)
+        .asInstanceOf(type(DatabaseException.class))
+        .satisfies(e -> assertThat(e.kind()).isEqualTo(kind));
+  }
+
+  /** One statement in {@code tenant} acting as the daemon itself. */
+  private static <T> T statementAsSystem(String tenant, TenantWork<T> work) {
+    return db.tenants().inTenantStatement(tenant, DbActor.system(), work);
+  }
+
   private static List<String> connectorsOf(TenantTx tx) {
     return tx.query(
         "SELECT tenant_id || '/' || id AS ref FROM flow.connectors ORDER BY id", row -> row.getString("ref"));
@@ -73,7 +86,7 @@ class TenantScopeTest {
   @Test
   void inTenant_selectWithoutWhere_seesOnlyItsTenant() {
     List<String> a = db.tenants().inTenant(tenantA, DbActor.system(), TenantScopeTest::connectorsOf);
-    List<String> b = db.tenants().inTenantStatement(tenantB, DbActor.system(), TenantScopeTest::connectorsOf);
+    List<String> b = statementAsSystem(tenantB, TenantScopeTest::connectorsOf);
 
     // Other tests add connectors to tenant A; tenant B gets none.
     assertThat(a).allMatch(ref -> ref.startsWith(tenantA + "/")).contains(tenantA + "/github", tenantA + "/slack");
@@ -170,11 +183,7 @@ class TenantScopeTest {
   void inTenantStatement_secondStatement_isRefused() {
     assertThatThrownBy(
             () ->
-                db.tenants()
-                    .inTenantStatement(
-                        tenantA,
-                        DbActor.system(),
-                        tx -> {
+                statementAsSystem(tenantA, tx -> {
                           connectorsOf(tx);
                           return connectorsOf(tx);
                         }))
@@ -206,11 +215,7 @@ class TenantScopeTest {
   void insert_duplicateEmailAnyCase_alreadyExistsNamingTheConstraintNotTheValue() {
     assertThatThrownBy(
             () ->
-                db.tenants()
-                    .inTenantStatement(
-                        tenantA,
-                        DbActor.system(),
-                        tx ->
+                statementAsSystem(tenantA, tx ->
                             tx.update(
                                 "INSERT INTO flow.users (tenant_id, email) VALUES (?, ?)", tenantA, "ADMIN@A.example")))
         .asInstanceOf(type(DatabaseException.class))
@@ -252,38 +257,27 @@ class TenantScopeTest {
   @Test
   void connectorWrite_memberUserOrRun_permissionDenied() {
     for (DbActor actor : List.of(DbActor.user(memberA), DbActor.run("run-7"))) {
-      assertThatThrownBy(() -> insertConnector(actor, tenantA, "by-" + actor.kind()))
-          .as("%s", actor.kind())
-          .asInstanceOf(type(DatabaseException.class))
-          .satisfies(e -> assertThat(e.kind()).isEqualTo(ErrorKind.PERMISSION_DENIED));
+      assertDatabaseError(ErrorKind.PERMISSION_DENIED, () -> insertConnector(actor, tenantA, "by-" + actor.kind()));
     }
   }
 
   @Test
   void connectorWrite_adminOfAnotherTenant_permissionDenied() {
     // adminA acting in tenant B: has_role(adminA, B, admin) is false.
-    assertThatThrownBy(() -> insertConnector(DbActor.user(adminA), tenantB, "by-foreign-admin"))
-        .asInstanceOf(type(DatabaseException.class))
-        .satisfies(e -> assertThat(e.kind()).isEqualTo(ErrorKind.PERMISSION_DENIED));
+    assertDatabaseError(ErrorKind.PERMISSION_DENIED, () -> insertConnector(DbActor.user(adminA), tenantB, "by-foreign-admin"));
   }
 
   @Test
   void connectorWrite_disabledAdmin_permissionDenied() {
     UUID disabled = fx.user(tenantA, "disabled-admin@a.example", "admin");
     fx.execute("UPDATE flow.users SET status = 'disabled' WHERE id = ?", disabled);
-    assertThatThrownBy(() -> insertConnector(DbActor.user(disabled), tenantA, "by-disabled"))
-        .asInstanceOf(type(DatabaseException.class))
-        .satisfies(e -> assertThat(e.kind()).isEqualTo(ErrorKind.PERMISSION_DENIED));
+    assertDatabaseError(ErrorKind.PERMISSION_DENIED, () -> insertConnector(DbActor.user(disabled), tenantA, "by-disabled"));
   }
 
   @Test
   void hasRole_otherTenant_falseEvenForAnAdminThere() {
     boolean[] answers =
-        db.tenants()
-            .inTenantStatement(
-                tenantA,
-                DbActor.system(),
-                tx ->
+        statementAsSystem(tenantA, tx ->
                     tx.queryOne(
                             "SELECT flow.has_role(?, ?, 'admin') AS here, flow.has_role(u.id, ?, 'admin') AS there"
                                 + " FROM (SELECT ?::uuid AS id) u",
@@ -302,11 +296,7 @@ class TenantScopeTest {
   void example_sessionLookupByTokenHash_foundOnlyInItsTenant() throws NoSuchAlgorithmException {
     byte[] hash = MessageDigest.getInstance("SHA-256").digest(("fss_" + tenantA + "_secret").getBytes());
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    db.tenants()
-        .inTenantStatement(
-            tenantA,
-            DbActor.system(),
-            tx ->
+    statementAsSystem(tenantA, tx ->
                 tx.update(
                     "INSERT INTO flow.sessions (token_hash, tenant_id, kind, user_id, idle_expires_at, absolute_expires_at)"
                         + " VALUES (?, ?, 'user', ?, ?, ?)",
@@ -318,9 +308,9 @@ class TenantScopeTest {
     String lookup =
         "SELECT user_id, absolute_expires_at FROM flow.sessions WHERE token_hash = ? AND revoked_at IS NULL";
     Optional<UUID> inA =
-        db.tenants().inTenantStatement(tenantA, DbActor.system(), tx -> tx.queryOne(lookup, r -> r.getUuid("user_id"), hash));
+        statementAsSystem(tenantA, tx -> tx.queryOne(lookup, r -> r.getUuid("user_id"), hash));
     Optional<UUID> inB =
-        db.tenants().inTenantStatement(tenantB, DbActor.system(), tx -> tx.queryOne(lookup, r -> r.getUuid("user_id"), hash));
+        statementAsSystem(tenantB, tx -> tx.queryOne(lookup, r -> r.getUuid("user_id"), hash));
 
     assertThat(inA).contains(memberA);
     assertThat(inB).isEmpty();
@@ -340,26 +330,15 @@ class TenantScopeTest {
                         + " VALUES (?, ?, 'user', ?, ?, ?)",
                     hash, tenantA, adminA, now.plusSeconds(60), now.plusSeconds(120)));
     int revoked =
-        db.tenants()
-            .inTenantStatement(
-                tenantA,
-                DbActor.system(),
-                tx ->
+        statementAsSystem(tenantA, tx ->
                     tx.update(
                         "UPDATE flow.sessions SET revoked_at = now(), revoke_reason = 'password_changed'"
                             + " WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL",
                         tenantA,
                         adminA));
     assertThat(revoked).isEqualTo(1);
-    assertThatThrownBy(
-            () ->
-                db.tenants()
-                    .inTenantStatement(
-                        tenantA,
-                        DbActor.system(),
-                        tx -> tx.update("UPDATE flow.sessions SET revoked_at = NULL, revoke_reason = NULL WHERE token_hash = ?", hash)))
-        .asInstanceOf(type(DatabaseException.class))
-        .satisfies(e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT));
+    assertDatabaseError(ErrorKind.INVALID_ARGUMENT, () ->
+                statementAsSystem(tenantA, tx -> tx.update("UPDATE flow.sessions SET revoked_at = NULL, revoke_reason = NULL WHERE token_hash = ?", hash)));
   }
 
   @Test
@@ -368,9 +347,9 @@ class TenantScopeTest {
     String sql =
         "INSERT INTO flow.used_run_tokens (tenant_id, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
     Instant exp = Instant.now().plusSeconds(300);
-    int first = db.tenants().inTenantStatement(tenantA, DbActor.system(), tx -> tx.update(sql, tenantA, jti, exp));
-    int replay = db.tenants().inTenantStatement(tenantA, DbActor.system(), tx -> tx.update(sql, tenantA, jti, exp));
-    int otherTenant = db.tenants().inTenantStatement(tenantB, DbActor.system(), tx -> tx.update(sql, tenantB, jti, exp));
+    int first = statementAsSystem(tenantA, tx -> tx.update(sql, tenantA, jti, exp));
+    int replay = statementAsSystem(tenantA, tx -> tx.update(sql, tenantA, jti, exp));
+    int otherTenant = statementAsSystem(tenantB, tx -> tx.update(sql, tenantB, jti, exp));
 
     assertThat(first).isEqualTo(1);
     assertThat(replay).isZero();
@@ -389,11 +368,7 @@ class TenantScopeTest {
     List<String> outcomes = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       outcomes.add(
-          db.tenants()
-              .inTenantStatement(
-                  tenantA,
-                  DbActor.system(),
-                  tx ->
+          statementAsSystem(tenantA, tx ->
                       tx.queryOne(
                               upsert,
                               r -> r.getInt("failures") + ":" + r.getBoolean("locked"),
@@ -432,9 +407,7 @@ class TenantScopeTest {
                 tx -> tx.query(current, r -> r.getInt("version") + ":" + r.getBoolean("rotated") + ":" + r.getStringList("field_names"), tenantA, connector));
 
     assertThat(versions).containsExactly("1:true:[token]", "2:false:[token]");
-    assertThatThrownBy(() -> db.tenants().inTenantStatement(tenantA, DbActor.user(adminA), tx ->
-            tx.update(seal, tenantA, connector, credentialId, 4, new byte[] {9}, new byte[] {8}, List.of("token"))))
-        .asInstanceOf(type(DatabaseException.class))
-        .satisfies(e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT));
+    assertDatabaseError(ErrorKind.INVALID_ARGUMENT, () -> db.tenants().inTenantStatement(tenantA, DbActor.user(adminA), tx ->
+            tx.update(seal, tenantA, connector, credentialId, 4, new byte[] {9}, new byte[] {8}, List.of("token"))));
   }
 }
