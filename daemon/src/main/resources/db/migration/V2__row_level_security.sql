@@ -6,20 +6,20 @@
 --
 --     NULLIF(current_setting('app.tenant_id', true), '')
 --
--- The daemon sets app.tenant_id, app.actor_kind, app.user_id and app.actor_id with
--- set_config(name, value, true) inside each transaction (TenantScope). Without the setting the
+-- The daemon sets app.tenant_id and app.actor ("<kind>:<id>": user:<uuid>, run:<run id>,
+-- service:<name>, system:sidecar) with set_config(name, value, true) inside each transaction (TenantScope). Without the setting the
 -- expression is NULL, so nothing is visible and nothing can be written. NULLIF matters: after a
 -- transaction-local set_config ends, the setting reads as '' rather than NULL on that connection.
 --
 -- Admin-only writes (user_roles; connectors and connector_credentials; inserting and deleting
 -- users; updating tenants) also require flow.actor_is_admin(): the transaction's actor is a
--- service or the daemon itself (app.actor_kind 'service' or 'system'), or a user who holds the
+-- service or the daemon itself (actor kind 'service' or 'system'), or a user who holds the
 -- admin role in the tenant according to flow.has_role().
 --
 -- What this protects against: a query that names the wrong tenant, forgets its WHERE clause, or
 -- runs on a pooled connection without a tenant; an application authorization bug that lets a
 -- non-admin user's request reach an admin-only write. What it does NOT protect against: code
--- that runs as flow_app and sets app.tenant_id or app.actor_kind to whatever it likes — the
+-- that runs as flow_app and sets app.tenant_id or app.actor to whatever it likes — the
 -- settings are assertions by the daemon, not proofs. The tenant must come from the authenticated
 -- principal (the application's job); RLS is the second wall, not the only one.
 
@@ -53,11 +53,11 @@ CREATE FUNCTION flow.actor_is_admin() RETURNS boolean
   STABLE
   SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT CASE current_setting('app.actor_kind', true)
+  SELECT CASE split_part(current_setting('app.actor', true), ':', 1)
            WHEN 'service' THEN true
            WHEN 'system' THEN true
            WHEN 'user' THEN coalesce(flow.has_role(
-               NULLIF(current_setting('app.user_id', true), '')::uuid,
+               substr(current_setting('app.actor', true), 6)::uuid,
                NULLIF(current_setting('app.tenant_id', true), ''),
                'admin'), false)
            ELSE false
@@ -81,13 +81,13 @@ CREATE POLICY tenants_select ON flow.tenants FOR SELECT
   USING (id = NULLIF(current_setting('app.tenant_id', true), ''));
 CREATE POLICY tenants_insert ON flow.tenants FOR INSERT
   WITH CHECK (id = NULLIF(current_setting('app.tenant_id', true), '')
-              AND current_setting('app.actor_kind', true) IN ('service', 'system'));
+              AND split_part(current_setting('app.actor', true), ':', 1) IN ('service', 'system'));
 CREATE POLICY tenants_update ON flow.tenants FOR UPDATE
   USING (id = NULLIF(current_setting('app.tenant_id', true), '') AND (SELECT flow.actor_is_admin()))
   WITH CHECK (id = NULLIF(current_setting('app.tenant_id', true), ''));
 CREATE POLICY tenants_delete ON flow.tenants FOR DELETE
   USING (id = NULLIF(current_setting('app.tenant_id', true), '')
-         AND current_setting('app.actor_kind', true) IN ('service', 'system'));
+         AND split_part(current_setting('app.actor', true), ':', 1) IN ('service', 'system'));
 
 -- users: reads and updates (password change, MFA enrollment, TOTP step, status) within the
 -- tenant; creating and deleting users is admin-only.

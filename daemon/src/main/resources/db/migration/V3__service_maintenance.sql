@@ -5,7 +5,7 @@
 -- through only on the tables, columns and commands they need (the "_service" policies and the
 -- grants at the end). Each one:
 --   * refuses to run unless the transaction's actor is a service or the daemon itself
---     (app.actor_kind 'service' or 'system', set by the Java wrapper ServiceMaintenance);
+--     (app.actor 'service:<name>' or 'system:<name>', set by the Java wrapper ServiceMaintenance);
 --   * records its use in flow_maint.service_role_events, in the caller's transaction;
 --   * pins search_path and schema-qualifies every name.
 -- The Java wrapper additionally writes an audit event (service_role.use) before it commits.
@@ -64,7 +64,7 @@ CREATE FUNCTION flow_maint.require_service_actor() RETURNS void
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF coalesce(current_setting('app.actor_kind', true), '') NOT IN ('service', 'system') THEN
+  IF coalesce(split_part(current_setting('app.actor', true), ':', 1), '') NOT IN ('service', 'system') THEN
     RAISE EXCEPTION 'service-role functions are for service and system actors only'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
@@ -79,8 +79,10 @@ CREATE FUNCTION flow_maint.record_service_use(p_function text, p_tenant text, p_
 AS $$
 BEGIN
   INSERT INTO flow_maint.service_role_events (function_name, tenant_id, rows_affected, actor_kind, actor_id, detail)
-  VALUES (p_function, p_tenant, p_rows, current_setting('app.actor_kind', true),
-          coalesce(NULLIF(current_setting('app.actor_id', true), ''), 'unknown'), coalesce(p_detail, '{}'));
+  VALUES (p_function, p_tenant, p_rows, split_part(current_setting('app.actor', true), ':', 1),
+          coalesce(NULLIF(substr(current_setting('app.actor', true), strpos(current_setting('app.actor', true), ':') + 1), ''),
+                   'unknown'),
+          coalesce(p_detail, '{}'));
 END
 $$;
 

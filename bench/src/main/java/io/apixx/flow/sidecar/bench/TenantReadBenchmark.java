@@ -110,8 +110,17 @@ public class TenantReadBenchmark {
         .inTenant(tenant, ACTOR, tx -> tx.queryOne(SQL, r -> r.getString("display_name"), tenant, "github").orElse(null));
   }
 
-  /** Runs the three benchmarks and prints each one's ratio to {@code bareRead}. */
+  /**
+   * Runs the three benchmarks and prints each one's ratio to {@code bareRead}. With the single
+   * argument {@code paired}, instead alternates blocks of the three reads in one JVM and prints the
+   * ratio of their median block times: less precise than JMH, but robust to load that changes
+   * while the benchmarks run one after the other (a shared build machine).
+   */
   public static void main(String[] args) throws RunnerException, CommandLineOptionException {
+    if (args.length == 1 && args[0].equals("paired")) {
+      paired(200, 200);
+      return;
+    }
     Collection<RunResult> results =
         new Runner(
                 new OptionsBuilder()
@@ -124,7 +133,45 @@ public class TenantReadBenchmark {
       String name = r.getParams().getBenchmark();
       score.put(name.substring(name.lastIndexOf('.') + 1), r.getPrimaryResult().getScore());
     }
-    double base = score.get("bareRead");
-    score.forEach((name, us) -> System.out.printf("%-22s %8.1f us/op  %.2fx bareRead%n", name, us, us / base));
+    print(score);
+  }
+
+  private static void print(Map<String, Double> microsPerOp) {
+    double base = microsPerOp.get("bareRead");
+    microsPerOp.forEach((name, us) -> System.out.printf("%-22s %8.1f us/op  %.2fx bareRead%n", name, us, us / base));
+  }
+
+  private static void paired(int rounds, int opsPerBlock) {
+    TenantReadBenchmark b = new TenantReadBenchmark();
+    b.setUp();
+    try {
+      Map<String, java.util.function.Supplier<String>> reads = new TreeMap<>();
+      reads.put("bareRead", b::bareRead);
+      reads.put("tenantRead", b::tenantRead);
+      reads.put("tenantReadTransaction", b::tenantReadTransaction);
+      Map<String, double[]> blocks = new TreeMap<>();
+      reads.keySet().forEach(k -> blocks.put(k, new double[rounds]));
+      for (int warm = 0; warm < 2_000; warm++) {
+        reads.values().forEach(java.util.function.Supplier::get);
+      }
+      for (int r = 0; r < rounds; r++) {
+        for (Map.Entry<String, java.util.function.Supplier<String>> e : reads.entrySet()) {
+          long t0 = System.nanoTime();
+          for (int i = 0; i < opsPerBlock; i++) {
+            e.getValue().get();
+          }
+          blocks.get(e.getKey())[r] = (System.nanoTime() - t0) / 1_000.0 / opsPerBlock;
+        }
+      }
+      Map<String, Double> medians = new TreeMap<>();
+      blocks.forEach((k, v) -> {
+        java.util.Arrays.sort(v);
+        medians.put(k, v[v.length / 2]);
+      });
+      System.out.println("paired: " + rounds + " rounds x " + opsPerBlock + " reads each, median block time per read");
+      print(medians);
+    } finally {
+      b.tearDown();
+    }
   }
 }

@@ -7,7 +7,7 @@ import java.util.UUID;
 
 /**
  * Who a database transaction acts for. {@link TenantScope} puts it into the transaction as
- * {@code app.actor_kind}, {@code app.user_id} and {@code app.actor_id}; the row level security
+ * {@code app.actor} ({@code <kind>:<id>}, e.g. {@code user:<uuid>}); the row level security
  * policies of admin-only tables read them (a {@link Kind#USER} must hold the admin role, a
  * {@link Kind#SERVICE} or {@link Kind#SYSTEM} may write). These are assertions by the daemon,
  * made from the authenticated principal, never from request data.
@@ -18,7 +18,7 @@ import java.util.UUID;
  */
 public record DbActor(Kind kind, String id) {
 
-  /** Principal kinds, as the policies see them ({@code app.actor_kind}). */
+  /** Principal kinds, as the policies see them (the part of {@code app.actor} before the colon). */
   public enum Kind {
     /** A person, through the services that call the daemon. */
     USER,
@@ -62,9 +62,9 @@ public record DbActor(Kind kind, String id) {
     return new DbActor(Kind.SYSTEM, "sidecar");
   }
 
-  /** The value of {@code app.user_id}: the user's UUID, or empty for other kinds. */
-  String userIdSetting() {
-    return kind == Kind.USER ? id : "";
+  /** The value of {@code app.actor}: {@code <kind>:<id>}. */
+  String setting() {
+    return kind.setting() + ":" + id;
   }
 
   /** The same actor as the audit trail names it. */

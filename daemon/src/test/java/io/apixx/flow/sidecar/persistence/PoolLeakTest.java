@@ -157,9 +157,7 @@ class PoolLeakTest {
           ResultSet rs =
               s.executeQuery(
                   "SELECT coalesce(current_setting('app.tenant_id', true), '')"
-                      + " || coalesce(current_setting('app.actor_kind', true), '')"
-                      + " || coalesce(current_setting('app.user_id', true), '')"
-                      + " || coalesce(current_setting('app.actor_id', true), '')")) {
+                      + " || coalesce(current_setting('app.actor', true), '')")) {
         rs.next();
         if (!rs.getString(1).isEmpty()) {
           dirtyCheckouts.increment();

@@ -235,28 +235,25 @@ class TenantIsolationTest {
 
   // ---- attempts -----------------------------------------------------------------------------
 
-  /** Prepares the connection's transaction for {@code context}, acting as system. */
-  private static void enter(Connection c, Context context, String actorKind, String userId) throws SQLException {
+  /** Prepares the connection's transaction for {@code context}, acting as {@code actor} (app.actor). */
+  private static void enter(Connection c, Context context, String actor) throws SQLException {
     switch (context) {
       case NO_TENANT -> {}
       case TENANT_OF_ENDED_TRANSACTION -> {
         // Set the victim's tenant transaction-locally, end that transaction: '' remains.
         try (PreparedStatement ps =
-            c.prepareStatement("SELECT set_config('app.tenant_id', ?, true), set_config('app.actor_kind', ?, true)")) {
+            c.prepareStatement("SELECT set_config('app.tenant_id', ?, true), set_config('app.actor', ?, true)")) {
           ps.setString(1, victim);
-          ps.setString(2, actorKind);
+          ps.setString(2, actor);
           ps.executeQuery().close();
         }
         c.commit();
       }
       case OTHER_TENANT_AS_SYSTEM -> {
         try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT set_config('app.tenant_id', ?, true), set_config('app.actor_kind', ?, true),"
-                    + " set_config('app.user_id', ?, true)")) {
+            c.prepareStatement("SELECT set_config('app.tenant_id', ?, true), set_config('app.actor', ?, true)")) {
           ps.setString(1, attacker);
-          ps.setString(2, actorKind);
-          ps.setString(3, userId);
+          ps.setString(2, actor);
           ps.executeQuery().close();
         }
       }
@@ -264,17 +261,17 @@ class TenantIsolationTest {
   }
 
   private static Outcome attempt(Connection c, Context context, String sql, Object param) throws SQLException {
-    return run(c, context, "system", "", sql, param);
+    return run(c, context, "system:sidecar", sql, param);
   }
 
   private static Outcome attemptAsUser(Connection c, Context context, String sql, Object param) throws SQLException {
-    return run(c, context, "user", victimAdmin.toString(), sql, param);
+    return run(c, context, "user:" + victimAdmin, sql, param);
   }
 
-  private static Outcome run(Connection c, Context context, String actorKind, String userId, String sql, Object param)
+  private static Outcome run(Connection c, Context context, String actor, String sql, Object param)
       throws SQLException {
     try {
-      enter(c, context, actorKind, userId);
+      enter(c, context, actor);
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setObject(1, param);
         if (ps.execute()) {

@@ -105,14 +105,14 @@ class TenantScopeTest {
                   for (int i = 0; i < 3; i++) {
                     out.add(
                         tx.queryOne(
-                                "SELECT current_setting('app.tenant_id') || ',' || current_setting('app.actor_kind')"
-                                    + " || ',' || current_setting('app.user_id') || ',' || current_setting('statement_timeout') AS s",
+                                "SELECT current_setting('app.tenant_id') || ',' || current_setting('app.actor')"
+                                    + " || ',' || current_setting('statement_timeout') AS s",
                                 row -> row.getString("s"))
                             .orElseThrow());
                   }
                   return out;
                 });
-    assertThat(seen).containsOnly(tenantA + ",user," + memberA + ",5s").hasSize(3);
+    assertThat(seen).containsOnly(tenantA + ",user:" + memberA + ",5s").hasSize(3);
   }
 
   @Test
@@ -132,15 +132,15 @@ class TenantScopeTest {
               try (Statement s = c.createStatement();
                   ResultSet rs =
                       s.executeQuery(
-                          "SELECT current_setting('app.tenant_id', true) || '|' || current_setting('app.actor_kind', true)"
-                              + " || '|' || current_setting('app.actor_id', true) || '|' || current_setting('statement_timeout')")) {
+                          "SELECT current_setting('app.tenant_id', true) || '|' || current_setting('app.actor', true)"
+                              + " || '|' || current_setting('statement_timeout')")) {
                 rs.next();
                 return rs.getString(1);
               }
             });
 
     assertThat(inside).isEqualTo(tenantA);
-    assertThat(after).isEqualTo("|||30s"); // the role default, not the transaction's 5s
+    assertThat(after).isEqualTo("||30s"); // the role default, not the transaction's 5s
   }
 
   @Test
