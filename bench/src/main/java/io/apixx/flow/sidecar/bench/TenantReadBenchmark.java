@@ -112,13 +112,13 @@ public class TenantReadBenchmark {
 
   /**
    * Runs the three benchmarks and prints each one's ratio to {@code bareRead}. With the single
-   * argument {@code paired}, instead alternates blocks of the three reads in one JVM and prints the
-   * ratio of their median block times: less precise than JMH, but robust to load that changes
-   * while the benchmarks run one after the other (a shared build machine).
+   * argument {@code paired}, instead interleaves the three reads one by one in one JVM and prints
+   * the ratio of their median latencies: robust to load that changes while JMH runs the
+   * benchmarks one after the other (a shared build machine).
    */
   public static void main(String[] args) throws RunnerException, CommandLineOptionException {
     if (args.length == 1 && args[0].equals("paired")) {
-      paired(200, 200);
+      paired(50_000);
       return;
     }
     Collection<RunResult> results =
@@ -141,7 +141,7 @@ public class TenantReadBenchmark {
     microsPerOp.forEach((name, us) -> System.out.printf("%-22s %8.1f us/op  %.2fx bareRead%n", name, us, us / base));
   }
 
-  private static void paired(int rounds, int opsPerBlock) {
+  private static void paired(int rounds) {
     TenantReadBenchmark b = new TenantReadBenchmark();
     b.setUp();
     try {
@@ -149,26 +149,25 @@ public class TenantReadBenchmark {
       reads.put("bareRead", b::bareRead);
       reads.put("tenantRead", b::tenantRead);
       reads.put("tenantReadTransaction", b::tenantReadTransaction);
-      Map<String, double[]> blocks = new TreeMap<>();
-      reads.keySet().forEach(k -> blocks.put(k, new double[rounds]));
-      for (int warm = 0; warm < 2_000; warm++) {
+      Map<String, long[]> nanos = new TreeMap<>();
+      reads.keySet().forEach(k -> nanos.put(k, new long[rounds]));
+      for (int warm = 0; warm < 5_000; warm++) {
         reads.values().forEach(java.util.function.Supplier::get);
       }
+      // One read of each kind per round: load that comes and goes hits all three alike.
       for (int r = 0; r < rounds; r++) {
         for (Map.Entry<String, java.util.function.Supplier<String>> e : reads.entrySet()) {
           long t0 = System.nanoTime();
-          for (int i = 0; i < opsPerBlock; i++) {
-            e.getValue().get();
-          }
-          blocks.get(e.getKey())[r] = (System.nanoTime() - t0) / 1_000.0 / opsPerBlock;
+          e.getValue().get();
+          nanos.get(e.getKey())[r] = System.nanoTime() - t0;
         }
       }
       Map<String, Double> medians = new TreeMap<>();
-      blocks.forEach((k, v) -> {
+      nanos.forEach((k, v) -> {
         java.util.Arrays.sort(v);
-        medians.put(k, v[v.length / 2]);
+        medians.put(k, v[v.length / 2] / 1_000.0);
       });
-      System.out.println("paired: " + rounds + " rounds x " + opsPerBlock + " reads each, median block time per read");
+      System.out.println("paired: " + rounds + " interleaved rounds, median latency per read");
       print(medians);
     } finally {
       b.tearDown();
