@@ -15,7 +15,7 @@ import java.util.Optional;
  * level security; there is deliberately no way to reach the JDBC connection, statement or
  * result set behind it.
  *
- * <p>Statements: one SQL statement per call (no semicolons), JDBC {@code ?} placeholders, values
+ * <p>Statements: one SQL statement per call (a {@code ';'} is refused), JDBC {@code ?} placeholders, values
  * as described in {@link #query}. Use schema-qualified names ({@code flow.connectors}).
  *
  * <p>Failure: every method throws {@link DatabaseException}. After a failed statement the
@@ -118,6 +118,10 @@ public final class TenantTx {
 
   private <R> R execute(String sql, Object[] params, ResultHandler<R> handler) {
     Objects.requireNonNull(sql, "sql");
+    if (sql.indexOf(';') >= 0) {
+      // The driver would split it into several statements, and results would be misread.
+      throw new IllegalArgumentException("one SQL statement per call, without ';'");
+    }
     if (ended) {
       throw new IllegalStateException("the tenant scope has ended; a TenantTx must not be kept");
     }

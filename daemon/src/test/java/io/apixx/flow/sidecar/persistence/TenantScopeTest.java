@@ -192,6 +192,12 @@ class TenantScopeTest {
   }
 
   @Test
+  void tenantTx_sqlWithSemicolon_isRefused() {
+    assertThatThrownBy(() -> statementAsSystem(tenantA, tx -> tx.update("SELECT 1; RESET ALL")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void tenantTx_usedAfterTheScope_isRefused() {
     AtomicReference<TenantTx> leaked = new AtomicReference<>();
     db.tenants().inTenant(tenantA, DbActor.system(), tx -> {

@@ -148,6 +148,7 @@ public final class PgBouncer implements AutoCloseable {
         base.embedded());
   }
 
+  /** Stops PgBouncer and deletes its files (the auth file holds a password). */
   @Override
   public void close() {
     process.destroy();
@@ -158,6 +159,13 @@ public final class PgBouncer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
+    }
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // Temporary files; the OS cleans /tmp eventually.
     }
   }
 }
