@@ -15,7 +15,7 @@ import java.sql.SQLException;
  */
 record ScopeSettings(String tenantId, DbActor actor, long statementTimeoutMillis) {
 
-  /** Ends with a newline and a semicolon-separated slot for the scope's first statement. */
+  /** The settings statement; the scope's first statement is appended after its semicolon. */
   static final String SQL =
       "SELECT pg_catalog.set_config('app.tenant_id', ?, true),"
           + " pg_catalog.set_config('app.actor', ?, true),"

@@ -10,8 +10,6 @@ import io.apixx.flow.sidecar.testing.Fixtures;
 import io.apixx.flow.sidecar.testing.PostgresHarness;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -125,19 +123,7 @@ class TenantScopeTest {
                 DbActor.run("run-1"),
                 tx -> tx.queryOne("SELECT current_setting('app.tenant_id') AS t", row -> row.getString("t")).orElseThrow());
     // The same physical connection (pool of one), outside any scope.
-    String after =
-        DatabaseTestAccess.withRawConnection(
-            single,
-            c -> {
-              try (Statement s = c.createStatement();
-                  ResultSet rs =
-                      s.executeQuery(
-                          "SELECT current_setting('app.tenant_id', true) || '|' || current_setting('app.actor', true)"
-                              + " || '|' || current_setting('statement_timeout')")) {
-                rs.next();
-                return rs.getString(1);
-              }
-            });
+    String after = DatabaseTestAccess.withRawConnection(single, DatabaseTestAccess::scopeSettings);
 
     assertThat(inside).isEqualTo(tenantA);
     assertThat(after).isEqualTo("||30s"); // the role default, not the transaction's 5s
@@ -146,17 +132,8 @@ class TenantScopeTest {
   @Test
   void inTenant_settings_endWithTheTransactionOnThatConnection() {
     single.tenants().inTenant(tenantA, DbActor.system(), TenantScopeTest::connectorsOf);
-    String after =
-        DatabaseTestAccess.withRawConnection(
-            single,
-            c -> {
-              try (Statement s = c.createStatement();
-                  ResultSet rs = s.executeQuery("SELECT current_setting('app.tenant_id', true)")) {
-                rs.next();
-                return rs.getString(1);
-              }
-            });
-    assertThat(after).isEmpty();
+    String after = DatabaseTestAccess.withRawConnection(single, DatabaseTestAccess::scopeSettings);
+    assertThat(after).isEqualTo("||30s");
   }
 
   @Test
