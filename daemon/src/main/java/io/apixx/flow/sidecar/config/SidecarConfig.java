@@ -18,7 +18,8 @@ public record SidecarConfig(
     LoggingConfig logging,
     AuthConfig auth,
     AuditConfig audit,
-    KmsConfig kms) {
+    KmsConfig kms,
+    DatabaseConfig database) {
 
   /** Throws {@link ConfigException} naming the first bad key. */
   public SidecarConfig validate() {
@@ -32,6 +33,7 @@ public record SidecarConfig(
     Check.present("auth", auth).validate();
     Check.present("audit", audit).validate();
     Check.present("kms", kms).validate();
+    Check.present("database", database).validate();
     return this;
   }
 }
