@@ -1,17 +1,43 @@
 package io.apixx.flow.sidecar;
 
 import io.apixx.flow.sidecar.api.AccessRules;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.apixx.flow.sidecar.auth.JwkSource;
+import io.apixx.flow.sidecar.auth.MfaService;
+import io.apixx.flow.sidecar.auth.OidcLogin;
+import io.apixx.flow.sidecar.auth.PasswordHasher;
+import io.apixx.flow.sidecar.auth.PasswordLogin;
+import io.apixx.flow.sidecar.auth.RunTokenExchange;
+import io.apixx.flow.sidecar.auth.RunTokenVerifier;
+import io.apixx.flow.sidecar.auth.SessionAuthenticator;
+import io.apixx.flow.sidecar.auth.SessionService;
+import io.apixx.flow.sidecar.auth.Throttle;
+import io.apixx.flow.sidecar.auth.Totp;
+import io.apixx.flow.sidecar.auth.UserStore;
+import io.apixx.flow.sidecar.config.AuthConfig;
+import io.apixx.flow.sidecar.config.ConfigException;
+import io.apixx.flow.sidecar.config.DatabaseConfig;
+import io.apixx.flow.sidecar.crypto.EnvelopeAead;
+import io.apixx.flow.sidecar.crypto.kms.DekCache;
+import io.apixx.flow.sidecar.crypto.kms.Kms;
+import io.apixx.flow.sidecar.crypto.kms.KmsFactory;
+import io.apixx.flow.sidecar.persistence.ChangeFeed;
+import io.apixx.flow.sidecar.persistence.Database;
+import io.apixx.flow.sidecar.persistence.DatabaseHealthMonitor;
+import io.apixx.flow.sidecar.persistence.EmbeddedDatabase;
+import io.apixx.flow.sidecar.persistence.Migrations;
+import io.apixx.flow.sidecar.persistence.TenantScope;
+import io.apixx.flow.sidecar.tenancy.TenantDirectory;
+import java.time.Duration;
+import java.util.Set;
 import io.apixx.flow.sidecar.api.AuditIngestGrpcService;
 import io.apixx.flow.sidecar.api.CallPipeline;
 import io.apixx.flow.sidecar.api.CredentialGrpcService;
 import io.apixx.flow.sidecar.api.IdentityGrpcService;
 import io.apixx.flow.sidecar.audit.AuditSpool;
 import io.apixx.flow.sidecar.audit.AuditUploader;
-import io.apixx.flow.sidecar.auth.AuthException;
 import io.apixx.flow.sidecar.auth.AuthInterceptor;
 import io.apixx.flow.sidecar.auth.Authenticator;
-import io.apixx.flow.sidecar.auth.Principal;
-import io.apixx.flow.sidecar.auth.ServicePrincipal;
 import io.apixx.flow.sidecar.auth.ServiceTokens;
 import io.apixx.flow.sidecar.cli.FlowSidecarCommand;
 import io.apixx.flow.sidecar.config.AuditConfig;
@@ -55,6 +81,9 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
   /** The dependency names in {@code grpc.health.v1}. */
   public static final String HEALTH_AUDIT = "audit";
+
+  /** Change-feed channel of credential rotations and revocations (a trigger on flow.connector_credentials). */
+  public static final String CHANNEL_CREDENTIALS = "flow_credentials";
 
   private Main() {}
 
@@ -126,20 +155,55 @@ public final class Main {
         resources.push(uploader.start());
       }
 
-      // Authentication.
-      ServiceTokens serviceTokens = ServiceTokens.load(optionalPath(config.auth().serviceTokensFile()), clock);
-      Authenticator authenticator =
-          new Authenticator() {
-            @Override
-            public Principal session(String token) {
-              throw AuthException.unauthenticated("unknown_session", "unknown or expired session");
-            }
+      // The database: embedded in dev mode, external otherwise.
+      DatabaseConfig dbc = config.database();
+      if (dbc.embedded().enabled()) {
+        EmbeddedDatabase embedded = EmbeddedDatabase.start(dbc.embedded());
+        resources.push(embedded);
+        dbc = embedded.applyTo(dbc);
+      }
+      if (!dbc.configured()) {
+        throw new ConfigException("database.url", "is required: sessions, users and credentials live in PostgreSQL");
+      }
+      if (dbc.migrate()) {
+        Migrations.migrate(dbc);
+      }
+      Database database = Database.open(dbc);
+      resources.push(database);
+      resources.push(DatabaseHealthMonitor.start(database, health, dbc));
+      TenantScope tenants = database.tenants();
+      ChangeFeed feed = new ChangeFeed(Database.changeFeedConnections(dbc), Set.of(SessionService.CHANNEL, CHANNEL_CREDENTIALS), connected -> {});
 
-            @Override
-            public Optional<ServicePrincipal> service(String token) {
-              return serviceTokens.authenticate(token);
-            }
-          };
+      // Keys: the tenant KMS behind the data-key cache.
+      if (config.kms().uri().isBlank()) {
+        throw new ConfigException("kms.uri", "is required: credentials are sealed under a per-tenant KMS key");
+      }
+      Kms kms = DekCache.wrap(KmsFactory.create(config.kms(), clock, scheduler), config.kms().dekCache(), Ticker.systemTicker());
+      resources.push(kms);
+      EnvelopeAead aead = EnvelopeAead.create();
+
+      // Authentication.
+      AuthConfig auth = config.auth();
+      TenantDirectory directory = new TenantDirectory(tenants, Duration.ofSeconds(30), Ticker.systemTicker());
+      SessionService sessions = new SessionService(tenants, directory, auth.sessions(), clock, Ticker.systemTicker());
+      feed.subscribe(SessionService.CHANNEL, sessions);
+      ServiceTokens serviceTokens = ServiceTokens.load(optionalPath(auth.serviceTokensFile()), clock);
+      RunTokenVerifier verifier =
+          new RunTokenVerifier(runTokenKeys(auth.runTokens(), clock), auth.runTokens().issuer(), auth.runTokens().audience(),
+              auth.runTokens().algorithms(), auth.runTokens().maxClockSkew(), auth.runTokens().maxLifetime(), clock);
+      int hashThreads = auth.passwords().hashThreads() == 0 ? Runtime.getRuntime().availableProcessors() : auth.passwords().hashThreads();
+      PasswordHasher hasher =
+          new PasswordHasher(auth.passwords().bcryptCost(), BoundedExecutors.fixed("bcrypt", hashThreads, auth.passwords().hashQueue()));
+      resources.push(hasher);
+      UserStore users = new UserStore(tenants);
+      Throttle throttle = new Throttle(tenants, auth.throttle(), clock);
+      RunTokenExchange runTokens = new RunTokenExchange(verifier, tenants, directory, sessions, spool, clock);
+      PasswordLogin passwords = new PasswordLogin(users, hasher, throttle, sessions, tenants, spool, clock, workers);
+      MfaService mfa =
+          new MfaService(tenants, users, sessions, throttle, kms, aead, new Totp(clock), spool, clock, auth.mfa().issuer(), auth.mfa().enrollmentTtl());
+      OidcLogin oidc = new OidcLogin(directory, users, sessions, tenants, spool, clock, auth.oidc().maxClockSkew(), auth.oidc().allowHttpLoopbackJwks());
+      Authenticator authenticator = new SessionAuthenticator(sessions, serviceTokens);
+      resources.push(feed.start());
 
       List<ServerServiceDefinition> services = new ArrayList<>();
       ServerServiceDefinition healthService = health.service().bindService();
@@ -151,7 +215,7 @@ public final class Main {
         BindableService alpha = ProtoReflectionService.newInstance();
         services.add(alpha.bindService());
       }
-      services.add(new IdentityGrpcService().bindService());
+      services.add(new IdentityGrpcService(runTokens, passwords, mfa, oidc, sessions, spool).bindService());
       services.add(new CredentialGrpcService().bindService());
       services.add(new AuditIngestGrpcService().bindService());
       java.util.Map<String, io.apixx.flow.sidecar.auth.Access> rules = new java.util.HashMap<>(AccessRules.all());
@@ -202,7 +266,7 @@ public final class Main {
         try {
           b.sslContext(Tls.client(Path.of(c.caFile()), Optional.of(Path.of(c.certFile())), Optional.of(Path.of(c.keyFile()))));
         } catch (IOException e) {
-          throw new io.apixx.flow.sidecar.config.ConfigException("audit.collector.cert_file", "cannot load the TLS material: " + e.getMessage(), e);
+          throw new ConfigException("audit.collector.cert_file", "cannot load the TLS material: " + e.getMessage(), e);
         }
         if (!c.serverName().isBlank()) {
           b.overrideAuthority(c.serverName());
@@ -210,6 +274,21 @@ public final class Main {
       }
       return b.build();
     });
+  }
+
+  /** Where run-token verification keys come from: a JWKS file, an https URL, or nowhere. */
+  private static JwkSource runTokenKeys(AuthConfig.RunTokens rt, Clock clock) {
+    if (rt.jwksFile() != null && !rt.jwksFile().isBlank()) {
+      return JwkSource.file(Path.of(rt.jwksFile()), clock);
+    }
+    if (rt.jwksUrl() != null && !rt.jwksUrl().isBlank()) {
+      try {
+        return JwkSource.url(java.net.URI.create(rt.jwksUrl()).toURL(), Duration.ofMinutes(5), rt.jwksRefreshMinInterval());
+      } catch (IOException | IllegalArgumentException e) {
+        throw new ConfigException("auth.run_tokens.jwks_url", "is not a valid URL", e);
+      }
+    }
+    return JwkSource.none();
   }
 
   static Optional<Path> optionalPath(String value) {

@@ -52,12 +52,13 @@ public final class Tokens {
     if (token == null || !token.startsWith(prefix + "_")) {
       return Optional.empty();
     }
-    int last = token.lastIndexOf('_');
-    if (last <= prefix.length() + 1) {
+    // Tenant ids never contain '_', base64url secrets may: split at the first '_' after the prefix.
+    int sep = token.indexOf('_', prefix.length() + 1);
+    if (sep <= prefix.length() + 1) {
       return Optional.empty();
     }
-    String tenant = token.substring(prefix.length() + 1, last);
-    String secret = token.substring(last + 1);
+    String tenant = token.substring(prefix.length() + 1, sep);
+    String secret = token.substring(sep + 1);
     return TENANT.matcher(tenant).matches() && SECRET.matcher(secret).matches() ? Optional.of(tenant) : Optional.empty();
   }
 

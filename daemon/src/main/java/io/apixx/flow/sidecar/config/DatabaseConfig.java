@@ -55,7 +55,8 @@ public record DatabaseConfig(
     Duration maxLifetime,
     Duration healthInterval,
     Duration healthTimeout,
-    EmbeddedDatabaseConfig embedded) {
+    EmbeddedDatabaseConfig embedded,
+    String listenUrl) {
 
   private static final String JDBC_PREFIX = "jdbc:postgresql://";
 
@@ -65,6 +66,16 @@ public record DatabaseConfig(
     ownerUrl = blankToEmpty(ownerUrl);
     ownerPasswordFile = blankToEmpty(ownerPasswordFile);
     embedded = embedded == null ? EmbeddedDatabaseConfig.disabled() : embedded;
+    listenUrl = blankToEmpty(listenUrl);
+  }
+
+  /**
+   * The URL of the change feed's one LISTEN connection: {@code listen_url}, else {@code url}.
+   * LISTEN needs a session, so behind PgBouncer in transaction mode point it at PostgreSQL itself
+   * (or a session-mode pool).
+   */
+  public String changeFeedUrl() {
+    return listenUrl.isEmpty() ? url : listenUrl;
   }
 
   /** True when the daemon has a database: an external URL or the embedded server. */
@@ -108,7 +119,7 @@ public record DatabaseConfig(
         maxLifetime,
         healthInterval,
         healthTimeout,
-        EmbeddedDatabaseConfig.disabled());
+        EmbeddedDatabaseConfig.disabled(), listenUrl);
   }
 
   /** The same settings with another pool size (tests and benchmarks). */
@@ -116,7 +127,7 @@ public record DatabaseConfig(
     return new DatabaseConfig(
         url, user, passwordFile, ownerUrl, ownerUser, ownerPasswordFile, migrate, pgbouncer,
         maxSize, minIdle, connectTimeout, queryTimeout, idleTimeout, maxLifetime, healthInterval,
-        healthTimeout, embedded);
+        healthTimeout, embedded, listenUrl);
   }
 
   /** The same settings with other timeouts (tests). */
@@ -124,7 +135,7 @@ public record DatabaseConfig(
     return new DatabaseConfig(
         url, user, passwordFile, ownerUrl, ownerUser, ownerPasswordFile, migrate, pgbouncer,
         poolMaxSize, poolMinIdle, connect, query, idleTimeout, maxLifetime, healthInterval,
-        healthTimeout, embedded);
+        healthTimeout, embedded, listenUrl);
   }
 
   void validate() {

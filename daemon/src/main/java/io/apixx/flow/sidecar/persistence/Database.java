@@ -90,6 +90,20 @@ public final class Database implements AutoCloseable {
     return new Database(new HikariDataSource(h), config.queryTimeout().toMillis(), onCheckout);
   }
 
+  /**
+   * Connections outside the pool for the change feed's LISTEN session, to
+   * {@link DatabaseConfig#changeFeedUrl()} as the application role.
+   */
+  public static ChangeFeed.ConnectionFactory changeFeedConnections(DatabaseConfig config) {
+    PGSimpleDataSource ds = driver(config);
+    ds.setURL(config.changeFeedUrl());
+    // The feed waits for notifications itself; a socket timeout would cut an idle LISTEN.
+    ds.setSocketTimeout(0);
+    ds.setPrepareThreshold(0);
+    PasswordFileDataSource source = new PasswordFileDataSource(ds, config.user(), config.passwordPath());
+    return source::getConnection;
+  }
+
   private static PGSimpleDataSource driver(DatabaseConfig config) {
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setURL(config.url());

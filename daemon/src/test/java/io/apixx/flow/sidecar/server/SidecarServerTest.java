@@ -103,12 +103,14 @@ class SidecarServerTest {
               public void onCompleted() {}
             });
     assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo(ServingStatus.SERVING);
-    sidecar.health().register("db");
+    sidecar.health().register("test-dependency");
     assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo(ServingStatus.NOT_SERVING);
     assertThat(check(channel, HealthRegistry.LIVENESS)).isEqualTo(ServingStatus.SERVING);
-    sidecar.health().set("db", true);
+    sidecar.health().set("test-dependency", true);
     assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo(ServingStatus.SERVING);
+    assertThat(check(channel, "test-dependency")).isEqualTo(ServingStatus.SERVING);
     assertThat(check(channel, "db")).isEqualTo(ServingStatus.SERVING);
+    assertThat(check(channel, "audit")).isEqualTo(ServingStatus.SERVING);
   }
 
   @Test

@@ -145,7 +145,7 @@ public final class PgBouncer implements AutoCloseable {
         base.maxLifetime(),
         base.healthInterval(),
         base.healthTimeout(),
-        base.embedded());
+        base.embedded(), "");
   }
 
   /** Stops PgBouncer and deletes its files (the auth file holds a password). */

@@ -135,7 +135,7 @@ public final class PostgresHarness implements AutoCloseable {
         Duration.ofMinutes(30),
         Duration.ofSeconds(1),
         Duration.ofSeconds(1),
-        EmbeddedDatabaseConfig.disabled());
+        EmbeddedDatabaseConfig.disabled(), "");
   }
 
   /** A new pool as flow_app with {@link #config()}; the caller closes it. */
