@@ -48,6 +48,9 @@ import io.apixx.flow.sidecar.observability.MetricsHttpServer;
 import io.apixx.flow.sidecar.server.BoundedExecutors;
 import io.apixx.flow.sidecar.server.HealthRegistry;
 import io.apixx.flow.sidecar.server.MetricsInterceptor;
+import io.apixx.flow.sidecar.server.RateLimitInterceptor;
+import io.apixx.flow.sidecar.server.RateLimiter;
+import io.apixx.flow.sidecar.config.LimitsConfig;
 import io.apixx.flow.sidecar.server.RequestContextInterceptor;
 import io.apixx.flow.sidecar.server.SidecarServer;
 import io.apixx.flow.sidecar.server.Tls;
@@ -226,6 +229,7 @@ public final class Main {
         def.getMethods().forEach(m -> rules.put(m.getMethodDescriptor().getFullMethodName(), io.apixx.flow.sidecar.auth.Access.PUBLIC));
       }
 
+      LimitsConfig limits = config.server().limits();
       SidecarServer server =
           SidecarServer.start(
               config.server(),
@@ -234,6 +238,11 @@ public final class Main {
                   new MetricsInterceptor(metrics),
                   new RequestContextInterceptor(new HashSet<>(config.server().allowedPeerUids())),
                   new AuthInterceptor(rules, authenticator, spool, clock, config.auth().mfa().stepUpMaxAge()),
+                  new RateLimitInterceptor(
+                      new RateLimiter(limits.ratePerPrincipal(), limits.burstPerPrincipal(), 100_000, System::nanoTime),
+                      new RateLimiter(limits.ratePerTenant(), limits.burstPerTenant(), 100_000, System::nanoTime),
+                      CallPipeline::rateLimitSubject,
+                      publicMethods(rules)),
                   new TenantGuardInterceptor(spool, clock)),
               workers,
               healthService);
@@ -289,6 +298,16 @@ public final class Main {
       }
     }
     return JwkSource.none();
+  }
+
+  private static Set<String> publicMethods(java.util.Map<String, io.apixx.flow.sidecar.auth.Access> rules) {
+    Set<String> out = new java.util.HashSet<>();
+    rules.forEach((m, a) -> {
+      if (a == io.apixx.flow.sidecar.auth.Access.PUBLIC) {
+        out.add(m);
+      }
+    });
+    return out;
   }
 
   static Optional<Path> optionalPath(String value) {

@@ -2,6 +2,7 @@ package io.apixx.flow.sidecar.api;
 
 import io.apixx.flow.sidecar.auth.AuthInterceptor;
 import io.apixx.flow.sidecar.server.MetricsInterceptor;
+import io.apixx.flow.sidecar.server.RateLimitInterceptor;
 import io.apixx.flow.sidecar.server.RequestContextInterceptor;
 import io.apixx.flow.sidecar.tenancy.TenantGuardInterceptor;
 import io.grpc.ServerInterceptor;
@@ -16,6 +17,8 @@ import java.util.List;
  *   <li>{@link RequestContextInterceptor}: peer (SO_PEERCRED or TCP address) and request id into
  *       the Context; the Unix-socket peer-UID allowlist;
  *   <li>{@link AuthInterceptor}: the method's access rule; the principal into the Context;
+ *   <li>{@link RateLimitInterceptor}: per principal and per tenant (after authentication, so a
+ *       flood of bad tokens is paid for by the peer, and a good principal by itself);
  *   <li>{@link TenantGuardInterceptor}: a request naming a tenant the principal may not act on is
  *       refused and audited.
  * </ol>
@@ -26,12 +29,22 @@ import java.util.List;
 public final class CallPipeline {
   private CallPipeline() {}
 
+  /** The rate-limit subject of the current call: its principal and tenant, from the Context. */
+  public static java.util.Optional<RateLimitInterceptor.Subject> rateLimitSubject(io.grpc.Context ctx) {
+    return io.apixx.flow.sidecar.auth.AuthContext.principal().map(p -> switch (p) {
+      case io.apixx.flow.sidecar.auth.RunPrincipal r -> new RateLimitInterceptor.Subject("run:" + r.tenantId() + ":" + r.runId(), java.util.Optional.of(r.tenantId()));
+      case io.apixx.flow.sidecar.auth.UserPrincipal u -> new RateLimitInterceptor.Subject("user:" + u.userId(), java.util.Optional.of(u.tenantId()));
+      case io.apixx.flow.sidecar.auth.ServicePrincipal sv -> new RateLimitInterceptor.Subject("service:" + sv.name(), java.util.Optional.<String>empty());
+    });
+  }
+
   /** The interceptors in execution order. */
   public static List<ServerInterceptor> of(
       MetricsInterceptor metrics,
       RequestContextInterceptor requestContext,
       AuthInterceptor auth,
+      RateLimitInterceptor rateLimit,
       TenantGuardInterceptor tenantGuard) {
-    return List.of(metrics, requestContext, auth, tenantGuard);
+    return List.of(metrics, requestContext, auth, rateLimit, tenantGuard);
   }
 }

@@ -18,6 +18,10 @@ import java.time.Duration;
  * @param maxConnectionIdle a connection with no calls for this long is closed gracefully
  * @param maxConnectionAge a connection older than this is closed gracefully
  * @param maxConnectionAgeGrace how long calls may finish after max age
+ * @param ratePerPrincipal calls per second one principal (or one anonymous peer) may make
+ * @param burstPerPrincipal calls it may make at once after being idle
+ * @param ratePerTenant calls per second all principals of one tenant may make together
+ * @param burstPerTenant the tenant's burst
  */
 public record LimitsConfig(
     DataSize maxInboundMessageSize,
@@ -30,7 +34,11 @@ public record LimitsConfig(
     Duration permitKeepaliveTime,
     Duration maxConnectionIdle,
     Duration maxConnectionAge,
-    Duration maxConnectionAgeGrace) {
+    Duration maxConnectionAgeGrace,
+    int ratePerPrincipal,
+    int burstPerPrincipal,
+    int ratePerTenant,
+    int burstPerTenant) {
 
   void validate() {
     Check.present("server.limits.max_inbound_message_size", maxInboundMessageSize);
@@ -58,5 +66,9 @@ public record LimitsConfig(
     Check.positive("server.limits.max_connection_idle", maxConnectionIdle);
     Check.positive("server.limits.max_connection_age", maxConnectionAge);
     Check.positive("server.limits.max_connection_age_grace", maxConnectionAgeGrace);
+    Check.range("server.limits.rate_per_principal", ratePerPrincipal, 1, 10_000_000);
+    Check.range("server.limits.burst_per_principal", burstPerPrincipal, 1, 10_000_000);
+    Check.range("server.limits.rate_per_tenant", ratePerTenant, 1, 100_000_000);
+    Check.range("server.limits.burst_per_tenant", burstPerTenant, 1, 100_000_000);
   }
 }
