@@ -45,6 +45,8 @@ lint-proto: tools ## Lint the v1 contract with buf (STANDARD + COMMENTS rules).
 test: lint-proto stubs-check stubs-test ## Run every test: proto lint, stubs, unit, in-process gRPC, PostgreSQL, end-to-end, chart.
 	@echo "==> mvn verify (unit, in-process gRPC, integration and end-to-end tests)"
 	$(MVN) $(MVN_FLAGS) verify
+	@echo "==> brief fuzzing of every target (10s each; \`make fuzz\` for longer)"
+	tools/fuzz.sh 10
 	@echo "==> all tests passed"
 
 stubs: ## Regenerate the Python, Go and TypeScript client stubs from proto/.
@@ -63,9 +65,10 @@ bench: build ## Run the benchmarks and write bench/results/ (Markdown, JSON, SVG
 	@echo "==> benchmarks are not yet part of this build"
 	@exit 1
 
-fuzz: ## Fuzz the parsers for FUZZ_TIME (default 5m).
-	@echo "==> fuzzing is not yet part of this build"
-	@exit 1
+FUZZ_SECONDS ?= 300
+fuzz: ## Fuzz every target (run tokens, ciphertexts, spool records, every RPC request) for FUZZ_SECONDS each.
+	@echo "==> fuzzing each target for $(FUZZ_SECONDS)s with Jazzer"
+	tools/fuzz.sh $(FUZZ_SECONDS)
 
 clean: ## Remove build output (keeps .dev/ state).
 	$(MVN) $(MVN_FLAGS) -q clean
