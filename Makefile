@@ -47,6 +47,8 @@ test: lint-proto stubs-check stubs-test ## Run every test: proto lint, stubs, un
 	$(MVN) $(MVN_FLAGS) verify
 	@echo "==> brief fuzzing of every target (10s each; \`make fuzz\` for longer)"
 	tools/fuzz.sh 10
+	@echo "==> log-canary scan: no registered secret or secret-shaped string in any log, output or status description"
+	$(JAVA_HOME)/bin/java -cp daemon/target/test-classes io.apixx.flow.sidecar.testing.CanaryScan daemon helm client-stubs/java
 	@echo "==> all tests passed"
 
 stubs: ## Regenerate the Python, Go and TypeScript client stubs from proto/.

@@ -39,7 +39,7 @@ class IdentityApiTest {
       io.apixx.flow.sidecar.auth.PasswordHasher h =
           new io.apixx.flow.sidecar.auth.PasswordHasher(10, io.apixx.flow.sidecar.server.BoundedExecutors.fixed("t", 1, 4));
       s.fixtures.execute("INSERT INTO flow.users (tenant_id, email, password_hash) VALUES (?, ?, ?)", s.tenant, "ada@example.com",
-          h.hash("correct horse battery").join());
+          h.hash(io.apixx.flow.sidecar.testing.Canaries.register("correct horse battery")).join());
       h.close();
     }
   }

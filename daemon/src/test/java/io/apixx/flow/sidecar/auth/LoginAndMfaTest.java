@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import io.apixx.flow.sidecar.testing.Canaries;
 import org.apache.commons.codec.binary.Base32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,8 +31,9 @@ class LoginAndMfaTest {
   @BeforeEach
   void setUp() throws Exception {
     f = new AuthFixture(dir, 10);
-    ada = f.accounts.ensureUser(f.tenant, "ada@example.com", "correct horse battery", List.of("member"));
-    admin = f.accounts.ensureUser(f.tenant, "root@example.com", "admin passphrase!", List.of("admin"));
+    ada = f.accounts.ensureUser(f.tenant, "ada@example.com", Canaries.register("correct horse battery"), List.of("member"));
+    admin = f.accounts.ensureUser(f.tenant, "root@example.com", Canaries.register("admin passphrase!"), List.of("admin"));
+    Canaries.register("canary-password-123");
   }
 
   @AfterEach
@@ -113,7 +115,7 @@ class LoginAndMfaTest {
     UserPrincipal p = (UserPrincipal) f.sessions.validate(token).principal();
     MfaService.Enrollment e = f.mfa.enroll(p, f.meta());
     String secret = URI.create(e.otpauthUri()).getQuery().replaceAll(".*secret=([A-Z2-7]+).*", "$1");
-    SecretBytes seed = SecretBytes.adopt(new Base32().decode(secret));
+    SecretBytes seed = SecretBytes.adopt(Canaries.register(new Base32().decode(secret)));
     SessionService.Issued confirmed = f.mfa.confirm(p, f.totp.codeAt(seed, f.clock.instant()), f.meta());
     assertThat(confirmed.token()).isNotEqualTo(token);
     // Confirming TOTP revoked the session that enrolled.

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.apixx.flow.sidecar.error.ErrorKind;
 import io.apixx.flow.sidecar.error.SidecarException;
 import io.apixx.flow.sidecar.persistence.DbActor;
+import io.apixx.flow.sidecar.testing.Canaries;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -28,7 +29,7 @@ class SessionLifecycleTest {
   @BeforeEach
   void setUp() throws Exception {
     f = new AuthFixture(dir, 10);
-    user = f.accounts.ensureUser(f.tenant, "ada@example.com", "correct horse battery", List.of("member"));
+    user = f.accounts.ensureUser(f.tenant, "ada@example.com", Canaries.register("correct horse battery"), List.of("member"));
   }
 
   @AfterEach
@@ -37,7 +38,9 @@ class SessionLifecycleTest {
   }
 
   SessionService.Issued issue() {
-    return f.tenants.inTenant(f.tenant, DbActor.user(user), tx -> f.sessions.issueUser(tx, user, Optional.empty()));
+    SessionService.Issued s = f.tenants.inTenant(f.tenant, DbActor.user(user), tx -> f.sessions.issueUser(tx, user, Optional.empty()));
+    Canaries.register(s.token());
+    return s;
   }
 
   static void assertUnauthenticated(Runnable r) {

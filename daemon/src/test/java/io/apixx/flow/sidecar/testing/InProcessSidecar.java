@@ -40,7 +40,8 @@ public final class InProcessSidecar implements AutoCloseable {
   public static InProcessSidecar start(Path dir, String... extraFlags) throws Exception {
     ECKey key = new ECKeyGenerator(Curve.P_256).keyID("test-orchestrator").generate();
     Path jwks = Files.writeString(dir.resolve("jwks.json"), new JWKSet(key.toPublicJWK()).toString(true));
-    String serviceToken = Tokens.newServiceToken();
+    String serviceToken = Canaries.register(Tokens.newServiceToken());
+    Canaries.register(key.getD().decode());
     Path tokens = Files.writeString(dir.resolve("service-tokens.yaml"),
         "- name: test-control-plane\n  token_sha256: " + Tokens.hashHex(serviceToken) + "\n  tenants: [\"*\"]\n");
     List<String> flags = new ArrayList<>(List.of("auth.run_tokens.jwks_file=" + jwks, "auth.service_tokens_file=" + tokens, "auth.passwords.bcrypt_cost=10"));
@@ -52,17 +53,27 @@ public final class InProcessSidecar implements AutoCloseable {
     return new InProcessSidecar(s, tenant, serviceToken, fixtures, new RunTokenMinter(key, "flow-orchestrator", "flow-sidecar", Clock.systemUTC()));
   }
 
+  private String mint(String tenant, String run, String workflow, List<String> connectors, Duration ttl) {
+    return Canaries.register(minter.mint(tenant, run, workflow, connectors, ttl));
+  }
+
   /** A fresh run token for this tenant, allowed to use {@code connectors}. */
   public String runToken(String... connectors) {
-    return minter.mint(tenant, "run-" + System.nanoTime(), "wf-test", List.of(connectors), Duration.ofMinutes(10));
+    return mint(tenant, "run-" + System.nanoTime(), "wf-test", List.of(connectors), Duration.ofMinutes(10));
   }
 
+  /** A client over the Unix socket that records failed statuses for the canary scan. */
   public FlowSidecarClient unixClient() {
-    return FlowSidecarClient.unixSocket(sidecar.socketPath());
+    return FlowSidecarClient.over(
+        io.grpc.Grpc.newChannelBuilder("unix://" + sidecar.socketPath(), io.grpc.InsecureChannelCredentials.create())
+            .intercept(StatusRecorder.INSTANCE).build());
   }
 
+  /** A client over loopback TCP that records failed statuses for the canary scan. */
   public FlowSidecarClient tcpClient() {
-    return FlowSidecarClient.tcp("127.0.0.1", sidecar.tcpAddress().orElseThrow().getPort());
+    return FlowSidecarClient.over(
+        io.grpc.Grpc.newChannelBuilderForAddress("127.0.0.1", sidecar.tcpAddress().orElseThrow().getPort(), io.grpc.InsecureChannelCredentials.create())
+            .intercept(StatusRecorder.INSTANCE).build());
   }
 
   @Override
