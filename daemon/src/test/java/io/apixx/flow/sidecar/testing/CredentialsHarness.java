@@ -102,7 +102,8 @@ public final class CredentialsHarness implements AutoCloseable {
             keys,
             EnvelopeAead.create(),
             sink,
-            new TenantDirectory(database.tenants(), Duration.ofMillis(100), Ticker.systemTicker()),
+            // The harness's own pool shares its directory (as a daemon would); others get theirs.
+            database == db ? directory : new TenantDirectory(database.tenants(), Duration.ofMillis(100), Ticker.systemTicker()),
             REGION,
             clock,
             rowTicker,
