@@ -1,23 +1,12 @@
 package io.apixx.flow.sidecar.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.apixx.flow.sidecar.audit.Actions;
-import io.apixx.flow.sidecar.auth.AuthException;
-import io.apixx.flow.sidecar.auth.AuthInterceptor;
-import io.apixx.flow.sidecar.auth.Authenticator;
-import io.apixx.flow.sidecar.auth.Principal;
 import io.apixx.flow.sidecar.auth.RunPrincipal;
-import io.apixx.flow.sidecar.auth.ServicePrincipal;
 import io.apixx.flow.sidecar.auth.UserPrincipal;
-import io.apixx.flow.sidecar.observability.Metrics;
-import io.apixx.flow.sidecar.server.MetricsInterceptor;
-import io.apixx.flow.sidecar.server.RequestContextInterceptor;
-import io.apixx.flow.sidecar.tenancy.TenantGuardInterceptor;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
 import io.apixx.flow.sidecar.v1.AuditEvent;
-import io.apixx.flow.sidecar.v1.CredentialServiceGrpc;
 import io.apixx.flow.sidecar.v1.CredentialServiceGrpc.CredentialServiceBlockingStub;
 import io.apixx.flow.sidecar.v1.CredentialState;
 import io.apixx.flow.sidecar.v1.GetCredentialRequest;
@@ -29,25 +18,13 @@ import io.apixx.flow.sidecar.v1.RedactRequest;
 import io.apixx.flow.sidecar.v1.RevokeCredentialRequest;
 import io.apixx.flow.sidecar.v1.RotateCredentialRequest;
 import io.apixx.flow.sidecar.v1.SealCredentialRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.MetadataUtils;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,42 +34,22 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link CredentialGrpcService} in-process behind the daemon's real interceptor chain
  * ({@link CallPipeline}: metrics, request context, authentication with {@link AccessRules},
- * tenant guard), with a test {@link Authenticator} that maps fixed tokens to principals, over the
- * real domain service (PostgreSQL, local keyring, audit spool).
+ * tenant guard), with a test authenticator that maps fixed tokens to principals
+ * ({@link CredentialServer}), over the real domain service (PostgreSQL, local keyring, audit
+ * spool).
  */
 class CredentialGrpcServiceTest {
   private static final String SECRET = "grpc-secret-token-0123456789";
 
   @TempDir Path dir;
   private CredentialsHarness h;
+  private CredentialServer server;
   private String tenant;
   private String otherTenant;
-  private final Map<String, Principal> sessions = new HashMap<>();
-  private final Map<String, ServicePrincipal> services = new HashMap<>();
-  private Server server;
-  private ManagedChannel channel;
   private RunPrincipal run;
 
-  /** Maps the test's fixed tokens; anything else is an unknown session. */
-  private final Authenticator authenticator =
-      new Authenticator() {
-        @Override
-        public Principal session(String token) {
-          Principal p = sessions.get(token);
-          if (p == null) {
-            throw AuthException.unauthenticated("unknown_session", "unknown or expired session");
-          }
-          return p;
-        }
-
-        @Override
-        public Optional<ServicePrincipal> service(String token) {
-          return Optional.ofNullable(services.get(token));
-        }
-      };
-
   @BeforeEach
-  void setUp() throws Exception {
+  void setUp() {
     h = new CredentialsHarness(dir);
     tenant = h.tenant("grpc");
     otherTenant = h.tenant("grpc-other");
@@ -100,52 +57,31 @@ class CredentialGrpcServiceTest {
     h.seal(tenant, "slack", Map.of("api_token", "slack-secret-0123456789"));
     h.seal(otherTenant, "github", Map.of("api_token", "other-tenant-secret-0123"));
 
+    server = new CredentialServer(h, h.service);
     run = h.run(tenant, "github");
-    sessions.put("fss_run", run);
-    sessions.put("fss_member", h.user(tenant, "member"));
-    sessions.put("fss_admin", h.user(tenant, "admin"));
+    server.sessions.put("fss_run", run);
+    server.sessions.put("fss_member", h.user(tenant, "member"));
+    server.sessions.put("fss_admin", h.user(tenant, "admin"));
     UserPrincipal stale = h.user(tenant, "admin");
-    sessions.put(
+    server.sessions.put(
         "fss_stale_admin",
         new UserPrincipal(tenant, stale.userId(), "", stale.roles(), Optional.of(h.clock.instant().minus(Duration.ofHours(1))), ""));
-    services.put("fst_service", CredentialsHarness.servicePrincipal(tenant));
-    services.put("fst_multi", CredentialsHarness.servicePrincipal(tenant, otherTenant));
-
-    List<ServerInterceptor> chain =
-        CallPipeline.of(
-            new MetricsInterceptor(Metrics.forTesting()),
-            new RequestContextInterceptor(Set.of()),
-            new AuthInterceptor(AccessRules.all(), authenticator, h.spool, h.clock, Duration.ofMinutes(15)),
-            new TenantGuardInterceptor(h.spool, h.clock));
-    String name = "creds-" + UUID.randomUUID();
-    InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
-    builder.addService(new CredentialGrpcService(h.service));
-    // The builder runs the interceptor added last first; the chain is in execution order.
-    for (int i = chain.size() - 1; i >= 0; i--) {
-      builder.intercept(chain.get(i));
-    }
-    server = builder.build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    server.services.put("fst_service", CredentialsHarness.servicePrincipal(tenant));
+    server.services.put("fst_multi", CredentialsHarness.servicePrincipal(tenant, otherTenant));
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
     h.close();
   }
 
   private CredentialServiceBlockingStub as(String token) {
-    Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    headers.put(Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER), "req-" + token);
-    return CredentialServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    return server.as(token);
   }
 
   private static Status statusOf(ThrowingCallable call) {
-    Throwable[] thrown = new Throwable[1];
-    assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> thrown[0] = e);
-    return ((StatusRuntimeException) thrown[0]).getStatus();
+    return CredentialServer.statusOf(call);
   }
 
   private static GetCredentialRequest get(String connector) {
@@ -280,7 +216,7 @@ class CredentialGrpcServiceTest {
     assertThat(rotated.getVersion()).isEqualTo(2);
     assertThat(rotated.hasRotateTime()).isTrue();
 
-    sessions.put("fss_jira", h.run(tenant, "jira"));
+    server.sessions.put("fss_jira", h.run(tenant, "jira"));
     assertThat(as("fss_jira").getCredential(get("jira")).getSecretFieldsMap()).containsEntry("api_key", "jira-key-2");
 
     var revoked =

@@ -3,25 +3,17 @@ package io.apixx.flow.sidecar.cli;
 import static io.apixx.flow.sidecar.testing.CredentialsHarness.meta;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.apixx.flow.sidecar.api.AccessRules;
-import io.apixx.flow.sidecar.api.CallPipeline;
 import io.apixx.flow.sidecar.api.CredentialGrpcService;
 import io.apixx.flow.sidecar.auth.AuthException;
-import io.apixx.flow.sidecar.auth.AuthInterceptor;
 import io.apixx.flow.sidecar.auth.Authenticator;
 import io.apixx.flow.sidecar.auth.Principal;
 import io.apixx.flow.sidecar.auth.ServicePrincipal;
 import io.apixx.flow.sidecar.auth.ServiceTokens;
 import io.apixx.flow.sidecar.credentials.ReleasedCredential;
 import io.apixx.flow.sidecar.dev.DevEnvironment;
-import io.apixx.flow.sidecar.observability.Metrics;
 import io.apixx.flow.sidecar.secret.SecretAccess;
-import io.apixx.flow.sidecar.server.MetricsInterceptor;
-import io.apixx.flow.sidecar.server.RequestContextInterceptor;
-import io.apixx.flow.sidecar.tenancy.TenantGuardInterceptor;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
 import io.grpc.Server;
-import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -30,7 +22,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -76,17 +67,9 @@ class SealCommandTest {
             return tokens.authenticate(token);
           }
         };
-    List<ServerInterceptor> chain =
-        CallPipeline.of(
-            new MetricsInterceptor(Metrics.forTesting()),
-            new RequestContextInterceptor(java.util.Set.of()),
-            new AuthInterceptor(AccessRules.all(), authenticator, h.spool, h.clock, Duration.ofMinutes(15)),
-            new TenantGuardInterceptor(h.spool, h.clock));
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
     b.addService(new CredentialGrpcService(h.service));
-    for (int i = chain.size() - 1; i >= 0; i--) {
-      b.intercept(chain.get(i));
-    }
+    CredentialsHarness.intercept(b, h.interceptors(authenticator));
     server = b.build().start();
   }
 

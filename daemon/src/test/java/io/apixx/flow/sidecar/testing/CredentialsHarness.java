@@ -1,8 +1,12 @@
 package io.apixx.flow.sidecar.testing;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.apixx.flow.sidecar.api.AccessRules;
+import io.apixx.flow.sidecar.api.CallPipeline;
 import io.apixx.flow.sidecar.audit.AuditSink;
 import io.apixx.flow.sidecar.audit.AuditSpool;
+import io.apixx.flow.sidecar.auth.AuthInterceptor;
+import io.apixx.flow.sidecar.auth.Authenticator;
 import io.apixx.flow.sidecar.auth.RunPrincipal;
 import io.apixx.flow.sidecar.auth.ServicePrincipal;
 import io.apixx.flow.sidecar.auth.UserPrincipal;
@@ -18,10 +22,16 @@ import io.apixx.flow.sidecar.crypto.EnvelopeAead;
 import io.apixx.flow.sidecar.crypto.kms.DekCache;
 import io.apixx.flow.sidecar.crypto.kms.Kms;
 import io.apixx.flow.sidecar.crypto.kms.KmsFactory;
+import io.apixx.flow.sidecar.observability.Metrics;
 import io.apixx.flow.sidecar.persistence.ChangeFeed;
 import io.apixx.flow.sidecar.persistence.Database;
+import io.apixx.flow.sidecar.server.MetricsInterceptor;
+import io.apixx.flow.sidecar.server.RequestContextInterceptor;
 import io.apixx.flow.sidecar.tenancy.TenantDirectory;
+import io.apixx.flow.sidecar.tenancy.TenantGuardInterceptor;
 import io.apixx.flow.sidecar.v1.AuditEvent;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -220,6 +230,26 @@ public final class CredentialsHarness implements AutoCloseable {
             new DekCacheConfig(Duration.ofMinutes(5), 10_000, 10_000),
             new VaultKmsConfig("kubernetes", "flow-sidecar", "kubernetes", "/var/run/secrets/kubernetes.io/serviceaccount/token", "", "", "", "flow-tenant-", ""));
     return KmsFactory.create(config, clock, scheduler);
+  }
+
+  /**
+   * The daemon's interceptor chain ({@link CallPipeline}) in execution order, with {@code
+   * authenticator} for tokens, the real access rules, and this harness's spool and clock.
+   */
+  public List<ServerInterceptor> interceptors(Authenticator authenticator) {
+    return CallPipeline.of(
+        new MetricsInterceptor(Metrics.forTesting()),
+        new RequestContextInterceptor(Set.of()),
+        new AuthInterceptor(AccessRules.all(), authenticator, spool, clock, Duration.ofMinutes(15)),
+        new TenantGuardInterceptor(spool, clock));
+  }
+
+  /** Adds {@code chain} (execution order) to {@code builder}, which runs the last one added first. */
+  public static <B extends ServerBuilder<B>> B intercept(B builder, List<ServerInterceptor> chain) {
+    for (int i = chain.size() - 1; i >= 0; i--) {
+      builder.intercept(chain.get(i));
+    }
+    return builder;
   }
 
   /** A new tenant resident in {@link #REGION}. */
