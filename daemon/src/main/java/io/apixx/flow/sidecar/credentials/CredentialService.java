@@ -133,15 +133,15 @@ public final class CredentialService implements AutoCloseable {
       Clock clock,
       Ticker ticker,
       CredentialLimits limits) {
-    this.tenants = tenants;
+    this.tenants = Objects.requireNonNull(tenants, "tenants");
     this.store = new CredentialStore(tenants);
-    this.kms = kms;
-    this.aead = aead;
-    this.audit = audit;
-    this.directory = directory;
+    this.kms = Objects.requireNonNull(kms, "kms");
+    this.aead = Objects.requireNonNull(aead, "aead");
+    this.audit = Objects.requireNonNull(audit, "audit");
+    this.directory = Objects.requireNonNull(directory, "directory");
     this.region = region;
-    this.clock = clock;
-    this.limits = limits;
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.limits = Objects.requireNonNull(limits, "limits");
     this.cache = new CiphertextCache(limits.rowCacheTtl(), limits.rowCacheMaxEntries(), ticker);
     this.released =
         new ReleasedSecrets(clock, limits.redactMaxSessions(), limits.redactMaxValuesPerSession(), limits.redactMaxBytes());
@@ -174,15 +174,8 @@ public final class CredentialService implements AutoCloseable {
       Ticker ticker,
       ChangeFeed feed,
       CredentialLimits limits) {
-    Objects.requireNonNull(tenants, "tenants");
-    Objects.requireNonNull(kms, "kms");
-    Objects.requireNonNull(aead, "aead");
-    Objects.requireNonNull(audit, "audit");
-    Objects.requireNonNull(directory, "directory");
-    Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(ticker, "ticker");
     Objects.requireNonNull(feed, "feed");
-    Objects.requireNonNull(limits, "limits");
     if (region == null || region.isBlank()) {
       throw new IllegalArgumentException("region is required");
     }
@@ -447,10 +440,8 @@ public final class CredentialService implements AutoCloseable {
               });
       cache.invalidate(who.tenantId(), connectorId);
       log.info("sealed {} of tenant {} ({})", event.target, who.tenantId(), version.keyRef());
-      return new StoredCredential(
-              who.tenantId(), connectorId, version.credentialId(), 1, new byte[0], new byte[0], version.keyRef(),
-              version.fieldNames(), created, created, null)
-          .metadata();
+      return StoredCredential.metadata(
+          who.tenantId(), connectorId, version.credentialId(), 1, version.fieldNames(), created, created, null);
     } catch (SidecarException e) {
       throw refuse(event, e);
     }
@@ -484,7 +475,7 @@ public final class CredentialService implements AutoCloseable {
       event.attributes.putAll(versionAttributes(next, version.keyRef(), version.credentialId()));
       event.attributes.put("previous_version", Integer.toString(current.version()));
       event.attributes.put("field_names", String.join(",", version.fieldNames()));
-      StoredCredential rotated =
+      CredentialMetadata rotated =
           tenants.inTenant(
               who.tenantId(),
               who.db(),
@@ -498,13 +489,12 @@ public final class CredentialService implements AutoCloseable {
                 }
                 Instant t = store.insert(tx, version);
                 record(event, Outcome.SUCCESS, "");
-                return new StoredCredential(
-                    who.tenantId(), connectorId, version.credentialId(), next, new byte[0], new byte[0], version.keyRef(),
-                    version.fieldNames(), locked.firstCreatedAt(), t, null);
+                return StoredCredential.metadata(
+                    who.tenantId(), connectorId, version.credentialId(), next, version.fieldNames(), locked.firstCreatedAt(), t, null);
               });
       cache.invalidate(who.tenantId(), connectorId);
       log.info("rotated {} of tenant {} ({})", event.target, who.tenantId(), version.keyRef());
-      return rotated.metadata();
+      return rotated;
     } catch (SidecarException e) {
       // Two rotations that both read version n: the loser's insert of n+1 hits the primary key.
       throw refuse(event, e.kind() == ErrorKind.ALREADY_EXISTS ? CredentialException.concurrentChange() : e);
@@ -534,7 +524,7 @@ public final class CredentialService implements AutoCloseable {
       event.attributes.put("reason", why);
     }
     try {
-      StoredCredential revoked =
+      CredentialMetadata revoked =
           tenants.inTenant(
               who.tenantId(),
               who.db(),
@@ -545,17 +535,17 @@ public final class CredentialService implements AutoCloseable {
                 if (current.revoked()) {
                   event.attributes.put("already_revoked", "true");
                   record(event, Outcome.SUCCESS, "");
-                  return current;
+                  return current.metadata();
                 }
                 Instant at = store.revokeAll(tx, connectorId);
                 record(event, Outcome.SUCCESS, "");
-                return new StoredCredential(
-                    current.tenantId(), connectorId, current.credentialId(), current.version(), new byte[0], new byte[0],
-                    current.keyRef(), current.fieldNames(), current.firstCreatedAt(), current.createdAt(), at);
+                return StoredCredential.metadata(
+                    current.tenantId(), connectorId, current.credentialId(), current.version(), current.fieldNames(),
+                    current.firstCreatedAt(), current.createdAt(), at);
               });
       cache.invalidate(who.tenantId(), connectorId);
       log.info("revoked {} of tenant {}", event.target, who.tenantId());
-      return revoked.metadata();
+      return revoked;
     } catch (SidecarException e) {
       throw refuse(event, e);
     }

@@ -139,28 +139,22 @@ final class CredentialStore {
   }
 
   private static StoredCredential full(Row r) {
-    return new StoredCredential(
-        r.getString("tenant_id"),
-        r.getString("connector_id"),
-        r.getUuid("credential_id"),
-        r.getInt("version"),
-        r.getBytes("ciphertext"),
-        r.getBytes("wrapped_key"),
-        r.getString("key_ref"),
-        r.getStringList("field_names"),
-        r.getInstant("first_created_at"),
-        r.getInstant("created_at"),
-        r.getInstant("revoked_at"));
+    return row(r, true);
   }
 
   private static StoredCredential metadataOnly(Row r) {
+    return row(r, false);
+  }
+
+  /** A row; without {@code sealed}, the query did not read ciphertext and wrapped key. */
+  private static StoredCredential row(Row r, boolean sealed) {
     return new StoredCredential(
         r.getString("tenant_id"),
         r.getString("connector_id"),
         r.getUuid("credential_id"),
         r.getInt("version"),
-        new byte[0],
-        new byte[0],
+        sealed ? r.getBytes("ciphertext") : new byte[0],
+        sealed ? r.getBytes("wrapped_key") : new byte[0],
         r.getString("key_ref"),
         r.getStringList("field_names"),
         r.getInstant("first_created_at"),

@@ -36,13 +36,29 @@ record StoredCredential(
   }
 
   CredentialMetadata metadata() {
+    return metadata(tenantId, connectorId, credentialId, version, fieldNames, firstCreatedAt, createdAt, revokedAt);
+  }
+
+  /**
+   * The metadata of a version from its stored facts: the rotation time is the creation time of
+   * any version after the first (the insert of version n+1 is what rotates version n).
+   */
+  static CredentialMetadata metadata(
+      String tenantId,
+      String connectorId,
+      UUID credentialId,
+      int version,
+      List<String> fieldNames,
+      Instant firstCreatedAt,
+      Instant createdAt,
+      Instant revokedAt) {
     return new CredentialMetadata(
         tenantId,
         connectorId,
         credentialId,
         version,
         fieldNames.stream().sorted().toList(),
-        revoked() ? CredentialMetadata.State.REVOKED : CredentialMetadata.State.ACTIVE,
+        revokedAt != null ? CredentialMetadata.State.REVOKED : CredentialMetadata.State.ACTIVE,
         firstCreatedAt,
         version > 1 ? Optional.of(createdAt) : Optional.empty(),
         Optional.ofNullable(revokedAt));

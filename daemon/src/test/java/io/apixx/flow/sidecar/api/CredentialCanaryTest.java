@@ -14,6 +14,7 @@ import io.apixx.flow.sidecar.credentials.CredentialService;
 import io.apixx.flow.sidecar.credentials.ReleasedCredential;
 import io.apixx.flow.sidecar.credentials.SecretFields;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.apixx.flow.sidecar.v1.GetCredentialRequest;
 import io.apixx.flow.sidecar.v1.ListCredentialsRequest;
 import io.apixx.flow.sidecar.v1.RedactRequest;
@@ -28,9 +29,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -41,7 +39,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -51,14 +48,11 @@ import org.slf4j.LoggerFactory;
  * message or stack trace, {@code toString()}, audit record or audit spool file. The only place
  * they may appear is the GetCredential response itself.
  */
-class CredentialCanaryTest {
+class CredentialCanaryTest extends CredentialsTestCase {
   private static final String CANARY = "CANARY-" + UUID.randomUUID();
   private static final String CANARY_2 = "CANARY2-" + UUID.randomUUID();
 
-  @TempDir Path dir;
-  private CredentialsHarness h;
   private CredentialServer server;
-  private String tenant;
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final List<String> rendered = new ArrayList<>();
   private Level rootLevel;
@@ -69,8 +63,6 @@ class CredentialCanaryTest {
     root().setLevel(Level.DEBUG);
     logs.start();
     root().addAppender(logs);
-    h = new CredentialsHarness(dir);
-    tenant = h.tenant("canary");
     server = new CredentialServer(h, h.service);
     server.services.put("fst_service", CredentialsHarness.servicePrincipal(tenant));
     server.sessions.put("fss_run", h.run(tenant, "github"));
@@ -79,7 +71,6 @@ class CredentialCanaryTest {
   @AfterEach
   void tearDown() throws Exception {
     server.close();
-    h.close();
     root().detachAppender(logs);
     root().setLevel(rootLevel);
   }
@@ -120,22 +111,14 @@ class CredentialCanaryTest {
     }
   }
 
-  private void swapCiphertextAcrossVersions() throws Exception {
-    try (Connection c = h.pg.superuserDataSource().getConnection()) {
-      c.setAutoCommit(false);
-      try (Statement st = c.createStatement()) {
-        st.execute("SET LOCAL session_replication_role = replica");
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE flow.connector_credentials t SET ciphertext = s.ciphertext, wrapped_key = s.wrapped_key"
-                  + " FROM flow.connector_credentials s WHERE t.tenant_id = ? AND s.tenant_id = t.tenant_id"
-                  + " AND t.connector_id = 'swapped' AND s.connector_id = 'swapped' AND t.version = 2 AND s.version = 1")) {
-        ps.setString(1, tenant);
-        assertThat(ps.executeUpdate()).isEqualTo(1);
-      }
-      c.commit();
-    }
+  private void swapCiphertextAcrossVersions() {
+    int updated =
+        h.fixtures.executeBypassingTriggers(
+            "UPDATE flow.connector_credentials t SET ciphertext = s.ciphertext, wrapped_key = s.wrapped_key"
+                + " FROM flow.connector_credentials s WHERE t.tenant_id = ? AND s.tenant_id = t.tenant_id"
+                + " AND t.connector_id = 'swapped' AND s.connector_id = 'swapped' AND t.version = 2 AND s.version = 1",
+            tenant);
+    assertThat(updated).isEqualTo(1);
   }
 
   @Test

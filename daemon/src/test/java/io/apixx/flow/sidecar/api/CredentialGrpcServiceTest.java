@@ -6,6 +6,7 @@ import io.apixx.flow.sidecar.audit.Actions;
 import io.apixx.flow.sidecar.auth.RunPrincipal;
 import io.apixx.flow.sidecar.auth.UserPrincipal;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.apixx.flow.sidecar.v1.AuditEvent;
 import io.apixx.flow.sidecar.v1.CredentialServiceGrpc.CredentialServiceBlockingStub;
 import io.apixx.flow.sidecar.v1.CredentialState;
@@ -20,7 +21,6 @@ import io.apixx.flow.sidecar.v1.RotateCredentialRequest;
 import io.apixx.flow.sidecar.v1.SealCredentialRequest;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,6 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link CredentialGrpcService} in-process behind the daemon's real interceptor chain
@@ -38,20 +37,15 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link CredentialServer}), over the real domain service (PostgreSQL, local keyring, audit
  * spool).
  */
-class CredentialGrpcServiceTest {
+class CredentialGrpcServiceTest extends CredentialsTestCase {
   private static final String SECRET = "grpc-secret-token-0123456789";
 
-  @TempDir Path dir;
-  private CredentialsHarness h;
   private CredentialServer server;
-  private String tenant;
   private String otherTenant;
   private RunPrincipal run;
 
   @BeforeEach
   void setUp() {
-    h = new CredentialsHarness(dir);
-    tenant = h.tenant("grpc");
     otherTenant = h.tenant("grpc-other");
     h.seal(tenant, "github", Map.of("api_token", SECRET, "user", "octo"));
     h.seal(tenant, "slack", Map.of("api_token", "slack-secret-0123456789"));
@@ -73,7 +67,6 @@ class CredentialGrpcServiceTest {
   @AfterEach
   void tearDown() throws Exception {
     server.close();
-    h.close();
   }
 
   private CredentialServiceBlockingStub as(String token) {

@@ -13,6 +13,7 @@ import io.apixx.flow.sidecar.credentials.ReleasedCredential;
 import io.apixx.flow.sidecar.dev.DevEnvironment;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayInputStream;
@@ -30,19 +31,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
  * {@code flow-sidecar seal} against a real gRPC server on loopback TCP (the daemon's interceptor
  * chain and credential service), authenticated with a dev-mode service token.
  */
-class SealCommandTest {
+class SealCommandTest extends CredentialsTestCase {
   private static final String TOKEN_VALUE = "cli-secret-token-0123456789";
 
-  @TempDir Path dir;
-  private CredentialsHarness h;
-  private String tenant;
   private Server server;
   private Path devDir;
   private String out;
@@ -50,8 +47,6 @@ class SealCommandTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    h = new CredentialsHarness(dir);
-    tenant = h.tenant("cli");
     devDir = dir.resolve(".dev");
     DevEnvironment.prepare(devDir);
     ServiceTokens tokens = ServiceTokens.load(Optional.of(devDir.resolve(DevEnvironment.SERVICE_TOKENS)), h.clock);
@@ -76,7 +71,6 @@ class SealCommandTest {
   @AfterEach
   void tearDown() throws Exception {
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    h.close();
   }
 
   private int seal(String stdin, String... args) {

@@ -14,8 +14,8 @@ import io.apixx.flow.sidecar.persistence.ChangeFeed;
 import io.apixx.flow.sidecar.persistence.Database;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.apixx.flow.sidecar.testing.FakeTicker;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
@@ -23,10 +23,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two daemons on one database (two pools, two change feeds, two caches in one JVM): a rotation or
@@ -34,23 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * daemon's row cache runs on a frozen ticker, so only a notification can make it let go; a third
  * case takes the feed away and relies on the cache lifetime alone.
  */
-class CredentialPropagationTest {
+class CredentialPropagationTest extends CredentialsTestCase {
   private static final Duration PROMISE = Duration.ofSeconds(1);
-
-  @TempDir Path dir;
-  private CredentialsHarness h;
-  private String tenant;
-
-  @BeforeEach
-  void setUp() {
-    h = new CredentialsHarness(dir);
-    tenant = h.tenant("propagate");
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
-  }
 
   /** A second daemon's service: its own pool, feed (or a dead one), DEK cache and row cache. */
   private CredentialService secondDaemon(ChangeFeed feed, Ticker rowTicker) {
@@ -83,6 +65,21 @@ class CredentialPropagationTest {
     throw new AssertionError("the change never reached the second daemon");
   }
 
+  /** Seals github for the tenant and has {@code other} serve (and cache) version 1 to a new run. */
+  private RunPrincipal sealedAndServedBy(CredentialService other, String value) {
+    h.seal(tenant, "github", Map.of("api_token", value));
+    RunPrincipal run = h.run(tenant, "github");
+    assertThat(versionServed(other, run, "github")).isEqualTo(1);
+    return run;
+  }
+
+  /** Revokes github through the first daemon; returns how long until {@code other} refuses it. */
+  private Duration revokeAndMeasure(CredentialService other, RunPrincipal run) {
+    h.service.revoke(servicePrincipal(tenant), tenant, "github", "test", meta());
+    long committed = System.nanoTime();
+    return until(other, run, "github", committed, answer -> answer == ErrorKind.FAILED_PRECONDITION);
+  }
+
   @Test
   void secondDaemon_rowCache_servesCachedRowWhenNothingIsNotified() {
     // Proves the second daemon really caches: a change that sends no notification (a superuser
@@ -103,9 +100,7 @@ class CredentialPropagationTest {
   @Test
   void rotate_onOneDaemon_otherStopsServingOldVersionWithinOneSecond() {
     CredentialService other = secondDaemon(h.openFeed(), new FakeTicker());
-    h.seal(tenant, "github", Map.of("api_token", "version-one-value"));
-    RunPrincipal run = h.run(tenant, "github");
-    assertThat(versionServed(other, run, "github")).isEqualTo(1);
+    RunPrincipal run = sealedAndServedBy(other, "version-one-value");
 
     h.rotate(h.service, tenant, "github", Map.of("api_token", "version-two-value"));
     long committed = System.nanoTime();
@@ -121,14 +116,9 @@ class CredentialPropagationTest {
   @Test
   void revoke_onOneDaemon_otherStopsServingWithinOneSecond() {
     CredentialService other = secondDaemon(h.openFeed(), new FakeTicker());
-    h.seal(tenant, "github", Map.of("api_token", "revoked-soon-value"));
-    RunPrincipal run = h.run(tenant, "github");
-    assertThat(versionServed(other, run, "github")).isEqualTo(1);
+    RunPrincipal run = sealedAndServedBy(other, "revoked-soon-value");
 
-    h.service.revoke(servicePrincipal(tenant), tenant, "github", "test", meta());
-    long committed = System.nanoTime();
-
-    Duration delay = until(other, run, "github", committed, answer -> answer == ErrorKind.FAILED_PRECONDITION);
+    Duration delay = revokeAndMeasure(other, run);
     System.out.printf("revocation seen by the second daemon after %d ms (feed)%n", delay.toMillis());
     assertThat(delay).isLessThan(PROMISE);
   }
@@ -138,14 +128,9 @@ class CredentialPropagationTest {
     ChangeFeed dead =
         new ChangeFeed(() -> { throw new SQLException("no route to host", "08001"); }, Set.of(CredentialService.CHANNEL), ok -> {});
     CredentialService other = secondDaemon(dead.start(), Ticker.systemTicker());
-    h.seal(tenant, "github", Map.of("api_token", "revoked-soon-value"));
-    RunPrincipal run = h.run(tenant, "github");
-    assertThat(versionServed(other, run, "github")).isEqualTo(1);
+    RunPrincipal run = sealedAndServedBy(other, "revoked-soon-value");
 
-    h.service.revoke(servicePrincipal(tenant), tenant, "github", "test", meta());
-    long committed = System.nanoTime();
-
-    Duration delay = until(other, run, "github", committed, answer -> answer == ErrorKind.FAILED_PRECONDITION);
+    Duration delay = revokeAndMeasure(other, run);
     System.out.printf("revocation seen by the second daemon after %d ms (feed down, cache lifetime %d ms)%n",
         delay.toMillis(), CredentialLimits.defaults().rowCacheTtl().toMillis());
     assertThat(delay).isLessThan(PROMISE);

@@ -4,34 +4,20 @@ import static io.apixx.flow.sidecar.testing.CredentialsHarness.meta;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.apixx.flow.sidecar.auth.RunPrincipal;
-import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@link CredentialService#redact} after real releases: what a run session may have scrubbed. */
-class CredentialServiceRedactTest {
-  @TempDir Path dir;
-  private CredentialsHarness h;
-  private String tenant;
-
+class CredentialServiceRedactTest extends CredentialsTestCase {
   @BeforeEach
   void setUp() {
-    h = new CredentialsHarness(dir);
-    tenant = h.tenant("redact");
     h.seal(tenant, "github", Map.of("api_token", "ghp_run-secret-0001", "user", "octo"));
     h.seal(tenant, "slack", Map.of("api_token", "xoxb-other-secret-0002"));
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
   }
 
   private void release(RunPrincipal run, String connector) {

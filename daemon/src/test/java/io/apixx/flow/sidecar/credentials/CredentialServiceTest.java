@@ -15,40 +15,28 @@ import io.apixx.flow.sidecar.error.SidecarException;
 import io.apixx.flow.sidecar.persistence.Database;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.apixx.flow.sidecar.v1.AuditEvent;
 import io.apixx.flow.sidecar.v1.Outcome;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link CredentialService} against real PostgreSQL (row level security in force), a real local
  * keyring and a real audit spool: release with its order of checks, residency, dependency
  * faults, the admin operations and their audit trail.
  */
-class CredentialServiceTest {
-  @TempDir Path dir;
-  private CredentialsHarness h;
+class CredentialServiceTest extends CredentialsTestCase {
   private CredentialService service;
-  private String tenant;
 
   @BeforeEach
   void setUp() {
-    h = new CredentialsHarness(dir);
     service = h.service;
-    tenant = h.tenant("creds");
-  }
-
-  @AfterEach
-  void tearDown() {
-    h.close();
   }
 
   private static void assertKind(ErrorKind kind, ThrowingCallable call) {

@@ -11,23 +11,19 @@ import io.apixx.flow.sidecar.error.ErrorKind;
 import io.apixx.flow.sidecar.error.SidecarException;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.secret.SecretBytes;
-import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.apixx.flow.sidecar.v1.AuditEvent;
 import io.apixx.flow.sidecar.v1.Outcome;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * AEAD binding end to end: stored ciphertext moved (by someone with write access to the database,
@@ -35,24 +31,21 @@ import org.junit.jupiter.api.io.TempDir;
  * must fail to open, with no plaintext, an INTERNAL "invalid ciphertext" answer and an audited
  * failure. Where the data key still unwraps (same tenant), only the associated data can stop it.
  */
-class CredentialSwapTest {
+class CredentialSwapTest extends CredentialsTestCase {
   private static final String SECRET = "swap-canary-secret-value";
 
-  @TempDir Path dir;
-  private CredentialsHarness h;
   private int attempts;
   private int failures;
 
-  @BeforeEach
-  void setUp() {
-    // No row cache: every release reads what the test just wrote.
-    h = new CredentialsHarness(dir, CredentialLimits.defaults().withRowCacheTtl(Duration.ZERO));
+  /** No row cache: every release reads what the test just wrote. */
+  @Override
+  protected CredentialLimits limits() {
+    return CredentialLimits.defaults().withRowCacheTtl(Duration.ZERO);
   }
 
   @AfterEach
-  void tearDown() {
+  void report() {
     System.out.printf("ciphertext swaps: %d attempts, %d failed closed%n", attempts, failures);
-    h.close();
   }
 
   private record Stored(UUID credentialId, byte[] ciphertext, byte[] wrappedKey, String keyRef) {}
@@ -77,27 +70,12 @@ class CredentialSwapTest {
 
   /** Overwrites a stored version as the superuser, bypassing the immutability triggers. */
   private void overwrite(String tenant, String connector, int version, UUID credentialId, byte[] ciphertext, byte[] wrappedKey) {
-    try (Connection c = h.pg.superuserDataSource().getConnection()) {
-      c.setAutoCommit(false);
-      try (Statement st = c.createStatement()) {
-        st.execute("SET LOCAL session_replication_role = replica");
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE flow.connector_credentials SET credential_id = ?, ciphertext = ?, wrapped_key = ?"
-                  + " WHERE tenant_id = ? AND connector_id = ? AND version = ?")) {
-        ps.setObject(1, credentialId);
-        ps.setBytes(2, ciphertext);
-        ps.setBytes(3, wrappedKey);
-        ps.setString(4, tenant);
-        ps.setString(5, connector);
-        ps.setInt(6, version);
-        assertThat(ps.executeUpdate()).isEqualTo(1);
-      }
-      c.commit();
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    int updated =
+        h.fixtures.executeBypassingTriggers(
+            "UPDATE flow.connector_credentials SET credential_id = ?, ciphertext = ?, wrapped_key = ?"
+                + " WHERE tenant_id = ? AND connector_id = ? AND version = ?",
+            credentialId, ciphertext, wrappedKey, tenant, connector, version);
+    assertThat(updated).isEqualTo(1);
   }
 
   /** Releases and asserts the fail-closed outcome. */
@@ -118,36 +96,39 @@ class CredentialSwapTest {
     assertThat(events.get(events.size() - 1).getReasonCode()).isEqualTo("invalid_ciphertext");
   }
 
-  @Test
-  void release_ciphertextFromOtherTenantWithItsWrappedKey_failsClosed() {
+  /** Tenants A and B with a connector of the same id; B's stored version 1. */
+  private record TwoTenants(String a, String b, Stored fromB) {}
+
+  private TwoTenants twoTenants() {
     String a = h.tenant("swap-a");
     String b = h.tenant("swap-b");
     h.seal(a, "github", Map.of("api_token", "tenant-a-value"));
     h.seal(b, "github", Map.of("api_token", SECRET));
-    Stored fromB = stored(b, "github", 1);
+    return new TwoTenants(a, b, stored(b, "github", 1));
+  }
 
-    overwrite(a, "github", 1, fromB.credentialId(), fromB.ciphertext(), fromB.wrappedKey());
+  @Test
+  void release_ciphertextFromOtherTenantWithItsWrappedKey_failsClosed() {
+    TwoTenants t = twoTenants();
 
-    assertFailsClosed(a, "github");
+    overwrite(t.a(), "github", 1, t.fromB().credentialId(), t.fromB().ciphertext(), t.fromB().wrappedKey());
+
+    assertFailsClosed(t.a(), "github");
   }
 
   @Test
   void release_ciphertextFromOtherTenantWithKeyRewrappedForThisTenant_failsOnAssociatedData() {
     // The strongest move: B's data key re-wrapped under A's KMS key (as if the attacker also had
     // the KMS), with B's credential id, connector and version: only the tenant in the AAD differs.
-    String a = h.tenant("swap-a");
-    String b = h.tenant("swap-b");
-    h.seal(a, "github", Map.of("api_token", "tenant-a-value"));
-    h.seal(b, "github", Map.of("api_token", SECRET));
-    Stored fromB = stored(b, "github", 1);
+    TwoTenants t = twoTenants();
     WrappedKey forA;
-    try (SecretBytes dek = h.kms.unwrap(b, fromB.wrappedKey())) {
-      forA = h.kms.wrap(a, dek);
+    try (SecretBytes dek = h.kms.unwrap(t.b(), t.fromB().wrappedKey())) {
+      forA = h.kms.wrap(t.a(), dek);
     }
 
-    overwrite(a, "github", 1, fromB.credentialId(), fromB.ciphertext(), forA.bytes());
+    overwrite(t.a(), "github", 1, t.fromB().credentialId(), t.fromB().ciphertext(), forA.bytes());
 
-    assertFailsClosed(a, "github");
+    assertFailsClosed(t.a(), "github");
   }
 
   @Test

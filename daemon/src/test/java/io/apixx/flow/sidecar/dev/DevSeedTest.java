@@ -11,23 +11,19 @@ import io.apixx.flow.sidecar.error.ErrorKind;
 import io.apixx.flow.sidecar.error.SidecarException;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.testing.CredentialsHarness;
+import io.apixx.flow.sidecar.testing.CredentialsTestCase;
 import io.apixx.flow.sidecar.v1.ActorKind;
-import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@link DevSeed}: the demo data the smoke tests rely on, ensured idempotently. */
-class DevSeedTest {
-  @TempDir Path dir;
-  private CredentialsHarness h;
+class DevSeedTest extends CredentialsTestCase {
   private DevSeed seed;
 
   @BeforeEach
   void setUp() {
-    h = new CredentialsHarness(dir);
     // The demo tenant has a fixed id; start from nothing (this harness has its own keyring).
     h.fixtures.execute("DELETE FROM flow.tenants WHERE id = ?", DevSeed.TENANT);
     seed = DevSeed.create(h.db.tenants(), h.directory, h.service, CredentialsHarness.REGION);
@@ -36,7 +32,6 @@ class DevSeedTest {
   @AfterEach
   void tearDown() {
     h.fixtures.execute("DELETE FROM flow.tenants WHERE id = ?", DevSeed.TENANT);
-    h.close();
   }
 
   private Map<String, String> release(RunPrincipal run, String connector) {
