@@ -169,7 +169,7 @@ class CredentialRedactTest {
   }
 
   @Test
-  void clear_wipesEverything() {
+  void clear_rememberedSecrets_wipedAndForgotten() {
     remember(SESSION, "cleared-secret-1");
     secrets.clear();
     assertThat(redact("cleared-secret-1").replacements()).isZero();

@@ -103,7 +103,7 @@ class KmsHealthTest {
   }
 
   @Test
-  void monitor_startsNotServingUntilFirstProbeAnswers() throws Exception {
+  void monitor_beforeFirstProbe_notServingThenServing() throws Exception {
     BlockingQueue<ServingStatus> watched = watch();
     assertThat(next(watched)).isIn(ServingStatus.NOT_SERVING, ServingStatus.SERVICE_UNKNOWN);
 
@@ -114,7 +114,7 @@ class KmsHealthTest {
   }
 
   @Test
-  void failedCall_turnsNotServingAtOnceAndWatchSeesItWithinFiveSeconds() throws Exception {
+  void generateDataKey_kmsUnavailable_notServingAtOnceAndWatchSeesItWithinFiveSeconds() throws Exception {
     monitored = KmsHealth.monitor(backend, health, paused, Duration.ofHours(1), Duration.ofHours(1));
     monitored.probe();
     assertThat(health.isServing(KmsHealth.DEPENDENCY)).isTrue();
@@ -134,7 +134,7 @@ class KmsHealthTest {
   }
 
   @Test
-  void outage_probeRecoversByItselfWhenKmsReturns() {
+  void probe_kmsReturnsAfterOutage_servingAgainByItself() {
     monitored = KmsHealth.monitor(backend, health, scheduler, Duration.ofMillis(50), Duration.ofMinutes(5));
     await().atMost(5, TimeUnit.SECONDS).until(() -> health.isServing(KmsHealth.DEPENDENCY));
     backend.down(true);
@@ -151,7 +151,7 @@ class KmsHealthTest {
   }
 
   @Test
-  void invalidCiphertext_countsAsKmsAnswering() {
+  void unwrap_invalidCiphertext_countsAsKmsAnswering() {
     monitored = KmsHealth.monitor(backend, health, paused, Duration.ofHours(1), Duration.ofHours(1));
     assertThat(health.isServing(KmsHealth.DEPENDENCY)).isFalse();
     assertThatThrownBy(() -> monitored.unwrap("acme", new byte[65])).isInstanceOf(InvalidCiphertextException.class);
@@ -159,7 +159,7 @@ class KmsHealthTest {
   }
 
   @Test
-  void underDekCache_cacheHitsNeedNoKmsAndKeepState() {
+  void unwrap_cacheHitUnderDekCache_needsNoKmsAndKeepsState() {
     monitored = KmsHealth.monitor(backend, health, paused, Duration.ofHours(1), Duration.ofHours(1));
     DekCache cache = DekCache.wrap(monitored, new DekCacheConfig(Duration.ofMinutes(5), 100, 100), new FakeTicker());
     DataKey key = cache.generateDataKey("acme");
