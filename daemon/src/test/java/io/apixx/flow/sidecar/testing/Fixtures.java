@@ -102,6 +102,28 @@ public final class Fixtures {
     }
   }
 
+  /**
+   * Runs one statement as the superuser with triggers off ({@code session_replication_role =
+   * replica}, for this transaction only): what someone with write access to the database could do
+   * around the immutability and notification triggers. Returns the update count.
+   */
+  public int executeBypassingTriggers(String sql, Object... params) {
+    try (Connection c = superuser.get().getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement off = c.prepareStatement("SET LOCAL session_replication_role = replica")) {
+        off.execute();
+      }
+      int count;
+      try (PreparedStatement ps = prepare(c, sql, params)) {
+        count = ps.executeUpdate();
+      }
+      c.commit();
+      return count;
+    } catch (SQLException e) {
+      throw new IllegalStateException("fixture statement failed: " + sql, e);
+    }
+  }
+
   /** Runs a query returning one number as the superuser (e.g. {@code SELECT count(*) ...}). */
   public long count(String sql, Object... params) {
     try (Connection c = superuser.get().getConnection();

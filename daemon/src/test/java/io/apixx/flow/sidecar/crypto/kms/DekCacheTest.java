@@ -1,5 +1,6 @@
 package io.apixx.flow.sidecar.crypto.kms;
 
+import io.apixx.flow.sidecar.testing.FakeTicker;
 import io.apixx.flow.sidecar.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,14 +1,14 @@
-package io.apixx.flow.sidecar.crypto.kms;
+package io.apixx.flow.sidecar.testing;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A Caffeine ticker moved by the test (after Caffeine's own FakeTicker). */
-final class FakeTicker implements Ticker {
+public final class FakeTicker implements Ticker {
   private final AtomicLong nanos = new AtomicLong();
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     nanos.addAndGet(d.toNanos());
   }
 
