@@ -14,6 +14,12 @@ import io.apixx.flow.sidecar.auth.SessionService;
 import io.apixx.flow.sidecar.auth.Throttle;
 import io.apixx.flow.sidecar.auth.Totp;
 import io.apixx.flow.sidecar.auth.UserStore;
+import io.apixx.flow.sidecar.auth.UserAccounts;
+import io.apixx.flow.sidecar.credentials.CredentialLimits;
+import io.apixx.flow.sidecar.credentials.CredentialService;
+import io.apixx.flow.sidecar.crypto.kms.KmsHealth;
+import io.apixx.flow.sidecar.dev.DevSeed;
+import io.apixx.flow.sidecar.dev.DevUsers;
 import io.apixx.flow.sidecar.config.AuthConfig;
 import io.apixx.flow.sidecar.config.ConfigException;
 import io.apixx.flow.sidecar.config.DatabaseConfig;
@@ -85,8 +91,7 @@ public final class Main {
   /** The dependency names in {@code grpc.health.v1}. */
   public static final String HEALTH_AUDIT = "audit";
 
-  /** Change-feed channel of credential rotations and revocations (a trigger on flow.connector_credentials). */
-  public static final String CHANNEL_CREDENTIALS = "flow_credentials";
+
 
   private Main() {}
 
@@ -104,14 +109,24 @@ public final class Main {
    *     in-process collector); empty: from {@code audit.collector}
    */
   public record StartOptions(
-      Metrics metrics, Clock clock, List<BindableService> extraServices, Optional<ManagedChannel> collectorChannel) {
+      Metrics metrics,
+      Clock clock,
+      List<BindableService> extraServices,
+      Optional<ManagedChannel> collectorChannel,
+      boolean devSeed,
+      Path devDirectory) {
     /** The process defaults. */
     public static StartOptions process() {
-      return new StartOptions(Metrics.create(), Clock.systemUTC(), List.of(), Optional.empty());
+      return new StartOptions(Metrics.create(), Clock.systemUTC(), List.of(), Optional.empty(), false, Path.of(".dev"));
     }
 
     public StartOptions(Metrics metrics, List<BindableService> extraServices) {
-      this(metrics, Clock.systemUTC(), extraServices, Optional.empty());
+      this(metrics, Clock.systemUTC(), extraServices, Optional.empty(), false, Path.of(".dev"));
+    }
+
+    /** Dev mode: seed the demo tenant, credentials and users; collector in process when given. */
+    public StartOptions forDev(Path dir, Optional<ManagedChannel> collector) {
+      return new StartOptions(metrics, clock, extraServices, collector, true, dir);
     }
   }
 
@@ -175,13 +190,15 @@ public final class Main {
       resources.push(database);
       resources.push(DatabaseHealthMonitor.start(database, health, dbc));
       TenantScope tenants = database.tenants();
-      ChangeFeed feed = new ChangeFeed(Database.changeFeedConnections(dbc), Set.of(SessionService.CHANNEL, CHANNEL_CREDENTIALS), connected -> {});
+      ChangeFeed feed = new ChangeFeed(Database.changeFeedConnections(dbc), Set.of(SessionService.CHANNEL, CredentialService.CHANNEL), connected -> {});
 
       // Keys: the tenant KMS behind the data-key cache.
       if (config.kms().uri().isBlank()) {
         throw new ConfigException("kms.uri", "is required: credentials are sealed under a per-tenant KMS key");
       }
-      Kms kms = DekCache.wrap(KmsFactory.create(config.kms(), clock, scheduler), config.kms().dekCache(), Ticker.systemTicker());
+      // Health watches the backend itself (cache hits are no evidence that the KMS works).
+      Kms monitored = KmsHealth.monitor(KmsFactory.create(config.kms(), clock, scheduler), health, scheduler, Duration.ofSeconds(2), Duration.ofSeconds(30));
+      Kms kms = DekCache.wrap(monitored, config.kms().dekCache(), Ticker.systemTicker());
       resources.push(kms);
       EnvelopeAead aead = EnvelopeAead.create();
 
@@ -206,7 +223,16 @@ public final class Main {
           new MfaService(tenants, users, sessions, throttle, kms, aead, new Totp(clock), spool, clock, auth.mfa().issuer(), auth.mfa().enrollmentTtl());
       OidcLogin oidc = new OidcLogin(directory, users, sessions, tenants, spool, clock, auth.oidc().maxClockSkew(), auth.oidc().allowHttpLoopbackJwks());
       Authenticator authenticator = new SessionAuthenticator(sessions, serviceTokens);
+
+      // Credentials.
+      CredentialService credentials =
+          CredentialService.create(tenants, kms, aead, spool, directory, config.region(), clock, Ticker.systemTicker(), feed, CredentialLimits.defaults());
+      resources.push(credentials);
       resources.push(feed.start());
+      if (options.devSeed()) {
+        DevSeed.create(tenants, directory, credentials, config.region()).ensure();
+        DevUsers.ensure(new UserAccounts(tenants, hasher, sessions, spool, clock), options.devDirectory());
+      }
 
       List<ServerServiceDefinition> services = new ArrayList<>();
       ServerServiceDefinition healthService = health.service().bindService();
@@ -219,7 +245,7 @@ public final class Main {
         services.add(alpha.bindService());
       }
       services.add(new IdentityGrpcService(runTokens, passwords, mfa, oidc, sessions, spool).bindService());
-      services.add(new CredentialGrpcService().bindService());
+      services.add(new CredentialGrpcService(credentials).bindService());
       services.add(new AuditIngestGrpcService().bindService());
       java.util.Map<String, io.apixx.flow.sidecar.auth.Access> rules = new java.util.HashMap<>(AccessRules.all());
       for (BindableService extra : options.extraServices()) {

@@ -57,18 +57,6 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
    *
    * @deprecated construct with {@link #CredentialGrpcService(CredentialService)}
    */
-  @Deprecated(forRemoval = true)
-  public CredentialGrpcService() {
-    this.credentials = null;
-  }
-
-  private CredentialService credentials(String rpc) {
-    if (credentials == null) {
-      throw Capability.missing("CredentialService." + rpc, "the credential service is not wired into this daemon");
-    }
-    return credentials;
-  }
-
   @Override
   public void getCredential(GetCredentialRequest request, StreamObserver<GetCredentialResponse> observer) {
     GrpcCalls.unary(
@@ -76,7 +64,7 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
         () -> {
           RunPrincipal run = runPrincipal();
           Tenancy.effectiveTenant(run, request.getTenantId());
-          try (ReleasedCredential released = credentials("GetCredential").release(run, request.getConnectorId(), meta())) {
+          try (ReleasedCredential released = credentials.release(run, request.getConnectorId(), meta())) {
             return GetCredentialResponse.newBuilder()
                 .setMetadata(toProto(released.metadata()))
                 .putAllSecretFields(released.fields().revealUtf8(SecretAccess.RELEASE))
@@ -91,7 +79,7 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
         observer,
         () -> {
           CredentialPage page =
-              credentials("ListCredentials").list(
+              credentials.list(
                   AuthContext.requirePrincipal(), request.getTenantId(), request.getPageSize(), request.getPageToken(), meta());
           ListCredentialsResponse.Builder out = ListCredentialsResponse.newBuilder().setNextPageToken(page.nextPageToken());
           page.credentials().forEach(m -> out.addCredentials(toProto(m)));
@@ -104,7 +92,7 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
     GrpcCalls.unary(
         observer,
         () -> {
-          RedactionResult result = credentials("Redact").redact(runPrincipal(), request.getPayload(), request.getMask());
+          RedactionResult result = credentials.redact(runPrincipal(), request.getPayload(), request.getMask());
           return RedactResponse.newBuilder().setPayload(result.payload()).setReplacements(result.replacements()).build();
         });
   }
@@ -116,7 +104,7 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
         () -> {
           try (SecretFields fields = SecretFields.fromStrings(request.getSecretFieldsMap())) {
             CredentialMetadata m =
-                credentials("SealCredential").seal(
+                credentials.seal(
                     AuthContext.requirePrincipal(), request.getTenantId(), request.getConnectorId(), request.getDisplayName(),
                     fields, meta());
             return SealCredentialResponse.newBuilder().setMetadata(toProto(m)).build();
@@ -131,7 +119,7 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
         () -> {
           try (SecretFields fields = SecretFields.fromStrings(request.getSecretFieldsMap())) {
             CredentialMetadata m =
-                credentials("RotateCredential").rotate(
+                credentials.rotate(
                     AuthContext.requirePrincipal(), request.getTenantId(), request.getConnectorId(), fields, meta());
             return RotateCredentialResponse.newBuilder().setMetadata(toProto(m)).build();
           }
@@ -144,7 +132,7 @@ public final class CredentialGrpcService extends CredentialServiceGrpc.Credentia
         observer,
         () -> {
           CredentialMetadata m =
-              credentials("RevokeCredential").revoke(
+              credentials.revoke(
                   AuthContext.requirePrincipal(), request.getTenantId(), request.getConnectorId(), request.getReason(), meta());
           return RevokeCredentialResponse.newBuilder().setMetadata(toProto(m)).build();
         });

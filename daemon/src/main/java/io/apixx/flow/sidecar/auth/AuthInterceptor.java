@@ -118,14 +118,15 @@ public final class AuthInterceptor implements ServerInterceptor {
       }
       case SESSION -> session(require(bearer, "a session token is required"));
       case USER_SESSION -> {
-        Principal p = session(require(bearer, "a user session token is required"));
+        // any(): a valid service token here is a known caller in the wrong role (PERMISSION_DENIED).
+        Principal p = any(require(bearer, "a user session token is required"));
         if (!(p instanceof UserPrincipal)) {
           throw new Denied(p, "user_session_required", "this call needs a user session");
         }
         yield p;
       }
       case RUN_SESSION -> {
-        Principal p = session(require(bearer, "a run session token is required"));
+        Principal p = any(require(bearer, "a run session token is required"));
         if (!(p instanceof RunPrincipal)) {
           throw new Denied(p, "run_session_required", "this call is for workflow runs only");
         }

@@ -1,5 +1,6 @@
 package io.apixx.flow.sidecar.cli;
 
+import io.apixx.flow.sidecar.Main;
 import io.apixx.flow.sidecar.config.ConfigLoader;
 import io.apixx.flow.sidecar.config.SidecarConfig;
 import io.apixx.flow.sidecar.dev.DevEnvironment;
@@ -29,6 +30,6 @@ final class DevCommand implements Callable<Integer> {
     DevEnvironment.prepare(Path.of(".dev"));
     SidecarConfig cfg =
         new ConfigLoader().load(options.sources(Optional.empty()).withProfile("dev"));
-    return Daemon.run(cfg, "dev", spec.commandLine().getOut());
+    return Daemon.run(cfg, "dev", spec.commandLine().getOut(), Main.StartOptions.process().forDev(Path.of(".dev"), Optional.empty()));
   }
 }

@@ -241,6 +241,11 @@ public final class CredentialsHarness implements AutoCloseable {
         new MetricsInterceptor(Metrics.forTesting()),
         new RequestContextInterceptor(Set.of()),
         new AuthInterceptor(AccessRules.all(), authenticator, spool, clock, Duration.ofMinutes(15)),
+        new io.apixx.flow.sidecar.server.RateLimitInterceptor(
+            new io.apixx.flow.sidecar.server.RateLimiter(1_000_000, 1_000_000, 1000, System::nanoTime),
+            new io.apixx.flow.sidecar.server.RateLimiter(1_000_000, 1_000_000, 1000, System::nanoTime),
+            CallPipeline::rateLimitSubject,
+            Set.of()),
         new TenantGuardInterceptor(spool, clock));
   }
 
