@@ -103,10 +103,8 @@ class CredentialGrpcServiceTest extends CredentialsTestCase {
     for (String token : List.of("fss_member", "fss_admin")) {
       assertThat(statusOf(() -> as(token).getCredential(get("github"))).getCode()).as(token).isEqualTo(Status.Code.PERMISSION_DENIED);
     }
-    // The contract says PERMISSION_DENIED for any non-run caller; AuthInterceptor answers a
-    // service token on a RUN_SESSION method with UNAUTHENTICATED ("not a session token"). Either
-    // way nothing is released; the difference is reported to the owner of the auth package.
-    assertThat(statusOf(() -> as("fst_service").getCredential(get("github"))).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    // The contract: PERMISSION_DENIED for any non-run caller, services included.
+    assertThat(statusOf(() -> as("fst_service").getCredential(get("github"))).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(h.audit(tenant, Actions.CREDENTIAL_RELEASE)).isEmpty();
     assertThat(h.audit(tenant, Actions.ACCESS_DENIED)).hasSize(2);
   }
