@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       VersionCommand.class,
       HealthCommand.class,
       MintRunTokenCommand.class,
+      CollectorCommand.class,
     })
 public final class FlowSidecarCommand implements Runnable {
   /** Exit status for bad usage or configuration. */
