@@ -21,6 +21,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -107,65 +109,82 @@ public final class WebhookDispatcher {
     }
   }
 
+  /** The result of one attempt. */
+  private record Attempt(Delivery delivery, boolean success, String status) {}
+
   /**
-   * Delivers what is due, batch after batch, until a batch comes back short.
+   * Delivers what is due, batch after batch, until a batch comes back short. The deliveries of a
+   * batch are sent concurrently (at most {@code batch_size} requests in flight, each bounded by
+   * {@code timeout}), so one slow endpoint delays a batch by at most the timeout.
    *
    * @return deliveries that succeeded
    * @throws SQLException when the outbox cannot be read or updated (the next poll retries)
    */
   public int pollOnce() throws SQLException {
     int ok = 0;
-    while (true) {
+    while (!Thread.currentThread().isInterrupted()) {
       List<Delivery> claimed = claim(settings.batchSize());
+      List<CompletableFuture<Attempt>> sent = new ArrayList<>();
       for (Delivery d : claimed) {
-        if (Thread.currentThread().isInterrupted()) {
-          return ok; // the claims expire and another poll delivers them
-        }
-        if (deliver(d)) {
-          ok++;
-        }
+        sent.add(send(d));
       }
+      List<Attempt> attempts = new ArrayList<>();
+      try {
+        CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get();
+        for (CompletableFuture<Attempt> f : sent) {
+          attempts.add(f.get());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return ok; // the claims expire and a later poll delivers them
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("a webhook attempt did not complete", e.getCause());
+      }
+      finish(attempts);
+      ok += (int) attempts.stream().filter(Attempt::success).count();
       if (claimed.size() < settings.batchSize()) {
-        return ok;
+        break;
       }
     }
+    return ok;
   }
 
-  /** One attempt at one delivery; records its outcome. */
-  private boolean deliver(Delivery d) throws SQLException {
-    String status;
-    boolean success = false;
+  /** Starts one attempt at one delivery; the future never fails, a failure is its result. */
+  private CompletableFuture<Attempt> send(Delivery d) {
     try {
       URI url = URI.create(d.url());
       if (!allowed(url)) {
-        status = "url_not_allowed";
-      } else {
-        AuditEvent e = AuditEvent.parseFrom(d.record());
-        String body = JSON.print(e);
-        long t = clock.instant().getEpochSecond();
-        HttpRequest req =
-            HttpRequest.newBuilder(url)
-                .timeout(settings.timeout())
-                .header("Content-Type", "application/json")
-                .header("User-Agent", "flow-sidecar-collector")
-                .header("Flow-Event-Id", e.getEventId())
-                .header("Flow-Signature", "t=" + t + ",v1=" + sign(d.secret(), t, body))
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
-                .build();
-        HttpResponse<Void> resp = http.send(req, HttpResponse.BodyHandlers.discarding());
-        status = Integer.toString(resp.statusCode());
-        success = resp.statusCode() / 100 == 2;
+        return CompletableFuture.completedFuture(new Attempt(d, false, "url_not_allowed"));
       }
+      AuditEvent e = AuditEvent.parseFrom(d.record());
+      String body = JSON.print(e);
+      long t = clock.instant().getEpochSecond();
+      HttpRequest req =
+          HttpRequest.newBuilder(url)
+              .timeout(settings.timeout())
+              .header("Content-Type", "application/json")
+              .header("User-Agent", "flow-sidecar-collector")
+              .header("Flow-Event-Id", e.getEventId())
+              .header("Flow-Signature", "t=" + t + ",v1=" + sign(d.secret(), t, body))
+              .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+              .build();
+      return http.sendAsync(req, HttpResponse.BodyHandlers.discarding())
+          .handle((resp, ex) -> ex == null
+              ? new Attempt(d, resp.statusCode() / 100 == 2, Integer.toString(resp.statusCode()))
+              : new Attempt(d, false, rootCause(ex).getClass().getSimpleName()));
     } catch (IOException | RuntimeException | GeneralSecurityException ex) {
-      status = ex.getClass().getSimpleName();
-    } catch (InterruptedException ex) {
-      Thread.currentThread().interrupt();
-      return false;
+      return CompletableFuture.completedFuture(new Attempt(d, false, ex.getClass().getSimpleName()));
     } finally {
       Arrays.fill(d.secret(), (byte) 0);
     }
-    finish(d, success, status);
-    return success;
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c;
   }
 
   private boolean allowed(URI url) {
@@ -203,8 +222,8 @@ public final class WebhookDispatcher {
         }
         try (PreparedStatement up = c.prepareStatement(
             "UPDATE audit.webhook_outbox SET claimed_until = now() + make_interval(secs => ?) WHERE id = ?")) {
-          // Long enough for every claimed delivery to time out one after the other.
-          double claimSeconds = settings.timeout().toMillis() / 1000.0 * (out.size() + 1) + 5;
+          // Long enough for the batch (sent concurrently) to time out, with a margin.
+          double claimSeconds = settings.timeout().toMillis() / 1000.0 * 2 + 5;
           for (Delivery d : out) {
             up.setDouble(1, claimSeconds);
             up.setLong(2, d.id());
@@ -221,34 +240,48 @@ public final class WebhookDispatcher {
     return out;
   }
 
-  private void finish(Delivery d, boolean success, String status) throws SQLException {
+  /** Records a batch of attempts in one transaction: successes leave the outbox, failures wait. */
+  private void finish(List<Attempt> attempts) throws SQLException {
+    if (attempts.isEmpty()) {
+      return;
+    }
     try (Connection c = dataSource.getConnection()) {
-      if (success) {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM audit.webhook_outbox WHERE id = ?")) {
-          ps.setLong(1, d.id());
-          ps.executeUpdate();
+      c.setAutoCommit(false);
+      try (PreparedStatement delete = c.prepareStatement("DELETE FROM audit.webhook_outbox WHERE id = ?");
+          PreparedStatement retry = c.prepareStatement(
+              "UPDATE audit.webhook_outbox SET attempts = ?, last_status = ?, claimed_until = NULL,"
+                  + " next_attempt_at = now() + make_interval(secs => ?), dead_at = CASE WHEN ? THEN now() END WHERE id = ?")) {
+        for (Attempt a : attempts) {
+          if (a.success()) {
+            delete.setLong(1, a.delivery().id());
+            delete.addBatch();
+            continue;
+          }
+          int count = a.delivery().attempts() + 1;
+          retry.setInt(1, count);
+          retry.setString(2, a.status());
+          retry.setDouble(3, backoff(count).toMillis() / 1000.0);
+          retry.setBoolean(4, count >= settings.maxAttempts());
+          retry.setLong(5, a.delivery().id());
+          retry.addBatch();
         }
-        observer.attempted(Outcome.SUCCESS);
-        return;
+        delete.executeBatch();
+        retry.executeBatch();
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
       }
-      int attempts = d.attempts() + 1;
-      boolean dead = attempts >= settings.maxAttempts();
-      Duration wait = backoff(attempts);
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE audit.webhook_outbox SET attempts = ?, last_status = ?, claimed_until = NULL,"
-              + " next_attempt_at = now() + make_interval(secs => ?), dead_at = CASE WHEN ? THEN now() END WHERE id = ?")) {
-        ps.setInt(1, attempts);
-        ps.setString(2, status);
-        ps.setDouble(3, wait.toMillis() / 1000.0);
-        ps.setBoolean(4, dead);
-        ps.setLong(5, d.id());
-        ps.executeUpdate();
-      }
-      observer.attempted(dead ? Outcome.DEAD : Outcome.RETRY);
-      if (dead) {
-        log.warn("audit webhook of tenant {} dead-lettered delivery {} after {} attempts (last: {})", d.tenant(), d.id(), attempts, status);
-      } else {
-        log.info("audit webhook of tenant {}: delivery {} attempt {} failed ({}); next in {} ms", d.tenant(), d.id(), attempts, status, wait.toMillis());
+    }
+    for (Attempt a : attempts) {
+      int count = a.delivery().attempts() + 1;
+      Outcome outcome = a.success() ? Outcome.SUCCESS : count >= settings.maxAttempts() ? Outcome.DEAD : Outcome.RETRY;
+      observer.attempted(outcome);
+      if (outcome == Outcome.DEAD) {
+        log.warn("audit webhook of tenant {} dead-lettered delivery {} after {} attempts (last: {})",
+            a.delivery().tenant(), a.delivery().id(), count, a.status());
+      } else if (outcome == Outcome.RETRY) {
+        log.debug("audit webhook of tenant {}: delivery {} attempt {} failed ({})", a.delivery().tenant(), a.delivery().id(), count, a.status());
       }
     }
   }
