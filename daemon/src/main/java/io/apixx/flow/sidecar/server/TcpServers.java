@@ -7,6 +7,7 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.ServerChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
@@ -74,6 +75,8 @@ public final class TcpServers implements AutoCloseable {
       Executor executor)
       throws IOException {
     NettyServerBuilder b = NettyServerBuilder.forAddress(address.toSocketAddress());
+    // A restarted collector must get its port back while old connections sit in TIME_WAIT.
+    b.withOption(ChannelOption.SO_REUSEADDR, true);
     tls.ifPresent(b::sslContext);
     SidecarServer.configure(b, channelType, boss, workers, limits, services, interceptors, executor)
         .maxInboundMessageSize(maxMessageSize.toIntBytes());
