@@ -35,6 +35,13 @@ public final class AuditDatabase {
 
   /** A new, migrated collector database named after {@code purpose} (lowercase letters). */
   public static AuditDatabase create(String purpose) {
+    AuditDatabase db = createUnmigrated(purpose);
+    CollectorDatabase.migrate(db.config());
+    return db;
+  }
+
+  /** A new collector database with roles and schema but no tables: for a collector that migrates it. */
+  public static AuditDatabase createUnmigrated(String purpose) {
     PostgresHarness pg = PostgresHarness.shared();
     String name = "audit_" + purpose + "_" + SEQUENCE.incrementAndGet();
     AuditDatabase db = new AuditDatabase(pg, name);
@@ -44,8 +51,12 @@ public final class AuditDatabase {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot create the audit database " + name, e);
     }
-    CollectorDatabase.migrate(db.config());
     return db;
+  }
+
+  /** JDBC URL of this database, without credentials. */
+  public String jdbcUrl() {
+    return pg.jdbcUrl(name);
   }
 
   public String name() {
