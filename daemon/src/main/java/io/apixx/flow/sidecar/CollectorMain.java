@@ -51,6 +51,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -125,7 +126,7 @@ public final class CollectorMain {
         resources.push(http);
         metricsAddress = Optional.of(http.address());
       }
-      Core core = Core.start(cc, cc.database().migrate(), options, health, resources);
+      Core core = Core.start(cc, cc.database().migrate(), options, health, workers, resources);
       Optional<SslContext> tls = cc.tls().plaintext() ? Optional.empty() : Optional.of(serverTls(cc.tls()));
       TcpServers tcp = TcpServers.create();
       resources.push(tcp);
@@ -202,7 +203,7 @@ public final class CollectorMain {
     HealthRegistry health = new HealthRegistry(Metrics.forTesting());
     ThreadPoolExecutor workers = BoundedExecutors.fixed("collector-worker", 4, 1024);
     try {
-      Core core = Core.start(cc, migrate, options, health, resources);
+      Core core = Core.start(cc, migrate, options, health, workers, resources);
       String name = "flow-collector-" + UUID.randomUUID();
       InProcessServerBuilder b = InProcessServerBuilder.forName(name).executor(workers).maxInboundMessageSize(cc.maxMessageSize().toIntBytes());
       core.services(true).forEach(b::addService);
@@ -231,7 +232,8 @@ public final class CollectorMain {
       ServerServiceDefinition collectorService,
       List<ServerInterceptor> interceptors) {
 
-    static Core start(CollectorConfig cc, boolean migrate, Options options, HealthRegistry health, Deque<AutoCloseable> resources) {
+    static Core start(
+        CollectorConfig cc, boolean migrate, Options options, HealthRegistry health, Executor workers, Deque<AutoCloseable> resources) {
       Clock clock = options.clock();
       ServiceTokens tokens;
       try {
@@ -281,7 +283,7 @@ public final class CollectorMain {
       return new Core(
           new RunningCollector.Components(store, maintenance, webhooks, metrics),
           health.service().bindService(),
-          new CollectorGrpcService(store, clock, cc.retentionMonths()).bindService(),
+          new CollectorGrpcService(store, workers, clock, cc.retentionMonths()).bindService(),
           interceptors);
     }
 

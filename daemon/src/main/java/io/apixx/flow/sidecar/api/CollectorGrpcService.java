@@ -1,8 +1,8 @@
 package io.apixx.flow.sidecar.api;
 
-import io.apixx.flow.sidecar.audit.AuditRecords;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
+import io.apixx.flow.sidecar.audit.AuditRecords;
 import io.apixx.flow.sidecar.audit.collector.AuditStore;
 import io.apixx.flow.sidecar.audit.collector.CollectorException;
 import io.apixx.flow.sidecar.auth.AuthContext;
@@ -13,13 +13,11 @@ import io.apixx.flow.sidecar.v1.QueryRequest;
 import io.apixx.flow.sidecar.v1.QueryResponse;
 import io.apixx.flow.sidecar.v1.StreamRequest;
 import io.apixx.flow.sidecar.v1.StreamResponse;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.Executor;
 
 /**
  * {@code AuditIngestService} as the collector serves it: thin mapping onto {@link AuditStore}.
@@ -28,8 +26,6 @@ import org.slf4j.LoggerFactory;
  * token ({@link CollectorAccessRules}), and only for the tenants their token lists.
  */
 public final class CollectorGrpcService extends AuditIngestServiceGrpc.AuditIngestServiceImplBase {
-  private static final Logger log = LoggerFactory.getLogger(CollectorGrpcService.class);
-
   /** Events per batch at most. */
   static final int MAX_BATCH = 1000;
   /** Query page sizes: the default, and the largest. */
@@ -37,69 +33,25 @@ public final class CollectorGrpcService extends AuditIngestServiceGrpc.AuditInge
   static final int MAX_PAGE = 1000;
 
   private final AuditStore store;
+  private final Executor executor;
   private final Clock clock;
   private final int retentionMonths;
 
-  /** @param retentionMonths what an unset {@code start_time} of Query reaches back */
-  public CollectorGrpcService(AuditStore store, Clock clock, int retentionMonths) {
+  /**
+   * @param executor where streams store their batches (the server's bounded worker pool)
+   * @param retentionMonths what an unset {@code start_time} of Query reaches back
+   */
+  public CollectorGrpcService(AuditStore store, Executor executor, Clock clock, int retentionMonths) {
     this.store = store;
+    this.executor = executor;
     this.clock = clock;
     this.retentionMonths = retentionMonths;
   }
 
-  /**
-   * One stream of one daemon instance: each batch is stored (one transaction) before the next is
-   * read, and acknowledged with its highest sequence once committed. gRPC requests the next message
-   * only after {@code onNext} returns, so a slow database slows the stream down to the transport's
-   * flow-control window: the daemon's in-flight limit and its spool take the difference.
-   */
+  /** One stream of one daemon instance; see {@link CollectorStream}. */
   @Override
   public StreamObserver<StreamRequest> stream(StreamObserver<StreamResponse> responses) {
-    if (responses instanceof ServerCallStreamObserver<StreamResponse> call) {
-      // Without a handler, answering a call the daemon already cancelled would throw.
-      call.setOnCancelHandler(() -> {});
-    }
-    return new StreamObserver<>() {
-      private String instance;
-      private boolean failed;
-
-      @Override
-      public void onNext(StreamRequest batch) {
-        if (failed) {
-          return;
-        }
-        try {
-          if (instance == null) {
-            instance = batch.getDaemonInstance();
-          } else if (!instance.equals(batch.getDaemonInstance())) {
-            throw CollectorException.invalid("daemon_instance: changed within one stream");
-          }
-          if (batch.getEventsCount() > MAX_BATCH) {
-            throw CollectorException.invalid("events: at most " + MAX_BATCH + " per batch");
-          }
-          long acked = store.store(instance, batch.getEventsList()).ackedSequence();
-          responses.onNext(StreamResponse.newBuilder().setAckedSequence(acked).build());
-        } catch (RuntimeException e) {
-          failed = true;
-          if (e instanceof CollectorException) {
-            log.warn("refused an audit batch of {}: {}", instance, e.getMessage());
-          }
-          responses.onError(StatusMapper.toStatusException(e));
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        failed = true;
-      }
-
-      @Override
-      public void onCompleted() {
-        if (!failed) {
-          responses.onCompleted();
-        }
-      }
-    };
+    return CollectorStream.start(responses, store, executor);
   }
 
   @Override
