@@ -150,7 +150,7 @@ public final class CollectorMain {
           health, workers, config.server().shutdownGrace(), resources, core.components());
     } catch (IOException | RuntimeException e) {
       workers.shutdownNow();
-      closeAll(resources, e);
+      Closeables.closeAfterFailure(resources, e);
       throw e;
     }
   }
@@ -220,7 +220,7 @@ public final class CollectorMain {
       return new InProcessCollector(InProcessChannelBuilder.forName(name).directExecutor().build(), running);
     } catch (IOException | RuntimeException e) {
       workers.shutdownNow();
-      closeAll(resources, e);
+      Closeables.closeAfterFailure(resources, e);
       throw e;
     }
   }
@@ -344,16 +344,6 @@ public final class CollectorMain {
       return Tls.server(Path.of(tls.certFile()), Path.of(tls.keyFile()), Optional.of(Path.of(tls.clientCaFile())));
     } catch (IOException | IllegalArgumentException e) {
       throw new ConfigException("collector.tls.cert_file", "cannot load the TLS material: " + e.getMessage(), e);
-    }
-  }
-
-  private static void closeAll(Deque<AutoCloseable> resources, Exception e) {
-    while (!resources.isEmpty()) {
-      try {
-        resources.pop().close();
-      } catch (Exception suppressed) {
-        e.addSuppressed(suppressed);
-      }
     }
   }
 }

@@ -12,9 +12,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +44,8 @@ public final class RunningCollector implements AutoCloseable {
   private final Duration grace;
   private final Deque<AutoCloseable> resources;
   private final Components components;
-  private final CountDownLatch stopped = new CountDownLatch(1);
-  private boolean shutdownStarted;
+  private final AtomicBoolean shutdownStarted = new AtomicBoolean();
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   RunningCollector(
       List<Server> servers,
@@ -122,12 +123,13 @@ public final class RunningCollector implements AutoCloseable {
    * cut resends what was not acknowledged. Returns once done; a second call waits for the first.
    */
   public void shutdown() throws InterruptedException {
-    synchronized (this) {
-      if (shutdownStarted) {
-        stopped.await();
-        return;
+    if (!shutdownStarted.compareAndSet(false, true)) {
+      try {
+        stopped.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("shutdown failed", e.getCause());
       }
-      shutdownStarted = true;
+      return;
     }
     try {
       log.info("collector shutting down: draining in-flight calls for up to {}", grace);
@@ -140,17 +142,10 @@ public final class RunningCollector implements AutoCloseable {
       servers.forEach(Server::shutdownNow);
       workers.shutdown();
       workers.awaitTermination(5, TimeUnit.SECONDS);
-      while (!resources.isEmpty()) {
-        AutoCloseable r = resources.pop();
-        try {
-          r.close();
-        } catch (Exception e) {
-          log.warn("error while closing {}", r.getClass().getSimpleName(), e);
-        }
-      }
+      Closeables.closeLogging(resources, log);
       log.info("collector shutdown complete");
     } finally {
-      stopped.countDown();
+      stopped.complete(null);
     }
   }
 
