@@ -126,4 +126,11 @@ class AuditStoreAppendOnlyTest {
             + " WHERE grantee = 'flow_collector' AND table_schema = 'audit' AND table_name = 'events' ORDER BY 1");
     assertThat(privileges).extracting(r -> r.get("privilege_type")).containsExactly("INSERT", "SELECT");
   }
+
+  @Test
+  void otherRolesOfTheCluster_cannotConnectToTheAuditDatabase() {
+    assertThat(db.sql().rows("SELECT has_database_privilege('flow_app', current_database(), 'CONNECT') AS app,"
+            + " has_database_privilege('flow_collector', current_database(), 'CONNECT') AS collector")
+        .get(0)).containsEntry("app", false).containsEntry("collector", true);
+  }
 }
