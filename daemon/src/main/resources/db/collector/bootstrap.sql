@@ -33,6 +33,15 @@ ALTER ROLE flow_audit_owner SET search_path = pg_catalog, audit, pg_temp;
 ALTER ROLE flow_collector SET search_path = pg_catalog, audit, pg_temp;
 ALTER ROLE flow_collector SET statement_timeout = '30s';
 
+-- Only the two roles may connect: other roles of the cluster (in dev mode the daemon's flow_app
+-- shares it) must not reach the trail, not even to list it.
+DO $database$
+BEGIN
+  EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO flow_audit_owner, flow_collector', current_database());
+END
+$database$;
+
 CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION flow_audit_owner;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA audit TO flow_collector;

@@ -33,9 +33,11 @@ CREATE TABLE audit.events_default PARTITION OF audit.events DEFAULT;
 CREATE INDEX events_tenant_time ON audit.events (tenant_id, event_time DESC, event_id DESC);
 CREATE INDEX events_instance_sequence ON audit.events (daemon_instance, sequence);
 
--- Append-only, enforced twice: privileges (below) and this trigger, which refuses UPDATE and
+-- Append-only, enforced twice: privileges (below) and these triggers, which refuse UPDATE and
 -- DELETE on every partition (row triggers on a partitioned table are cloned to its partitions)
--- and TRUNCATE of the parent. Dropping a whole partition (retention, by the owner) is not affected.
+-- and TRUNCATE. Statement triggers are not cloned, so every partition gets its own TRUNCATE
+-- trigger: the default partition here, the monthly ones in audit.ensure_month_partition. The
+-- owner can still drop a whole partition: retention, the only way rows ever leave the table.
 CREATE FUNCTION audit.refuse_change() RETURNS trigger
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
@@ -52,6 +54,34 @@ CREATE TRIGGER events_append_only_rows
 CREATE TRIGGER events_append_only_truncate
   BEFORE TRUNCATE ON audit.events
   FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+CREATE TRIGGER events_append_only_truncate
+  BEFORE TRUNCATE ON audit.events_default
+  FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+
+-- The partition of the month of `month` (audit.events_yYYYYmMM, [first day, first of next month)
+-- in UTC) with its TRUNCATE trigger, unless it exists. Returns whether it created it. Run by the
+-- owner (PartitionMaintenance); replicas running it at once are serialized by an advisory lock.
+-- Fails when rows of that month already sit in the default partition.
+CREATE FUNCTION audit.ensure_month_partition(month date) RETURNS boolean
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  first date := date_trunc('month', month)::date;
+  name text := 'events_y' || to_char(first, 'YYYY') || 'm' || to_char(first, 'MM');
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('audit.ensure_month_partition'));
+  IF to_regclass(format('audit.%I', name)) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('CREATE TABLE audit.%I PARTITION OF audit.events FOR VALUES FROM (%L) TO (%L)',
+                 name, first::text || ' 00:00:00+00', (first + interval '1 month')::date::text || ' 00:00:00+00');
+  EXECUTE format('CREATE TRIGGER events_append_only_truncate BEFORE TRUNCATE ON audit.%I'
+                 ' FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change()', name);
+  RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION audit.ensure_month_partition(date) FROM PUBLIC;
 
 -- The last record stored per daemon chain, for verifying the next one on arrival.
 CREATE TABLE audit.chain_heads (
@@ -77,7 +107,10 @@ CREATE TABLE audit.alarms (
 -- (HMAC-SHA256); it is the tenant's, shown to them once, and never leaves the collector otherwise.
 CREATE TABLE audit.webhooks (
   tenant_id  text        PRIMARY KEY,
-  url        text        NOT NULL CHECK (url LIKE 'https://%' OR url LIKE 'http://127.0.0.1%'),
+  -- https, or plain http to 127.0.0.1 exactly (tests; the collector also needs
+  -- collector.webhooks.allow_http_loopback). A LIKE 'http://127.0.0.1%' would admit
+  -- http://127.0.0.1.example.com.
+  url        text        NOT NULL CHECK (url ~ '^https://[^/?#@\s]+(/[^\s]*)?$' OR url ~ '^http://127\.0\.0\.1(:[0-9]{1,5})?(/[^\s]*)?$'),
   secret     bytea       NOT NULL CHECK (length(secret) >= 32),
   enabled    boolean     NOT NULL DEFAULT true,
   created_at timestamptz NOT NULL DEFAULT now()

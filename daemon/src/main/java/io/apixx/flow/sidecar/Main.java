@@ -164,21 +164,34 @@ public final class Main {
       resources.push(spool);
       health.set(HEALTH_AUDIT, spool.probe());
       scheduler.scheduleWithFixedDelay(spool::probe, ac.healthInterval().toMillis(), ac.healthInterval().toMillis(), TimeUnit.MILLISECONDS);
-      Optional<ManagedChannel> collector = options.collectorChannel().or(() -> collectorChannel(ac.collector()));
-      if (collector.isPresent()) {
-        resources.push(() -> collector.get().shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-        AuditUploader uploader =
-            new AuditUploader(spool, collector.get(), ac.collector().batchSize(), ac.collector().maxInFlight(),
-                ac.collector().backoffInitial(), ac.collector().backoffMax(), metrics);
-        resources.push(uploader.start());
-      }
 
       // The database: embedded in dev mode, external otherwise.
       DatabaseConfig dbc = config.database();
+      Optional<ManagedChannel> collector = options.collectorChannel();
       if (dbc.embedded().enabled()) {
         EmbeddedDatabase embedded = EmbeddedDatabase.start(dbc.embedded());
         resources.push(embedded);
         dbc = embedded.applyTo(dbc);
+        if (options.devSeed() && collector.isEmpty()) {
+          // Dev mode: the collector runs in this process against database flow_audit of the
+          // embedded server, so a release shows up in the audit table with nothing else running.
+          CollectorMain.InProcessCollector dev =
+              CollectorMain.startInProcess(config.collector(), embedded, new CollectorMain.Options(metrics, clock, Optional.empty()));
+          resources.push(dev);
+          collector = Optional.of(dev.channel());
+        }
+      }
+      // The uploader streams the spool to the collector: configured, or dev mode's own.
+      collector = collector.or(() -> collectorChannel(ac.collector()));
+      if (collector.isPresent()) {
+        ManagedChannel channel = collector.get();
+        if (options.collectorChannel().isPresent() || ac.collector().target().isPresent()) {
+          resources.push(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        }
+        AuditUploader uploader =
+            new AuditUploader(spool, channel, ac.collector().batchSize(), ac.collector().maxInFlight(),
+                ac.collector().backoffInitial(), ac.collector().backoffMax(), metrics);
+        resources.push(uploader.start());
       }
       if (!dbc.configured()) {
         throw new ConfigException("database.url", "is required: sessions, users and credentials live in PostgreSQL");

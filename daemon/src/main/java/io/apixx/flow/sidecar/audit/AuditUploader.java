@@ -34,6 +34,7 @@ public final class AuditUploader implements AutoCloseable {
 
   private final AuditSpool spool;
   private final AuditIngestServiceGrpc.AuditIngestServiceStub stub;
+  private final Channel channel;
   private final int batchSize;
   private final int maxInFlight;
   private final Duration backoffInitial;
@@ -47,6 +48,7 @@ public final class AuditUploader implements AutoCloseable {
       AuditSpool spool, Channel collector, int batchSize, int maxInFlight, Duration backoffInitial, Duration backoffMax, Metrics metrics) {
     this.spool = spool;
     this.stub = AuditIngestServiceGrpc.newStub(collector);
+    this.channel = collector;
     this.batchSize = batchSize;
     this.maxInFlight = maxInFlight;
     this.backoffInitial = backoffInitial;
@@ -102,6 +104,11 @@ public final class AuditUploader implements AutoCloseable {
 
   /** One stream: send until the collector or the network fails; acknowledgements flow back. */
   private void session() throws InterruptedException, IOException {
+    // Our own backoff already spaced this attempt; gRPC's reconnect backoff (up to two minutes)
+    // would otherwise delay reaching a collector that has come back.
+    if (channel instanceof io.grpc.ManagedChannel managed) {
+      managed.resetConnectBackoff();
+    }
     Session s = new Session();
     stub.stream(s);
     ClientCallStreamObserver<StreamRequest> out = s.awaitStarted();

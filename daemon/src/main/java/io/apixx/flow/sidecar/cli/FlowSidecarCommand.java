@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       HealthCommand.class,
       MintRunTokenCommand.class,
       SealCommand.class,
+      CollectorCommand.class,
     })
 public final class FlowSidecarCommand implements Runnable {
   /** Exit status for bad usage or configuration. */

@@ -139,48 +139,53 @@ public record DatabaseConfig(
   }
 
   void validate() {
-    Check.range("database.pool_max_size", poolMaxSize, 1, 100);
-    Check.range("database.pool_min_idle", poolMinIdle, 0, poolMaxSize);
-    Check.positive("database.connect_timeout", connectTimeout);
+    validate("database");
+  }
+
+  /** Validates with every key named below {@code prefix} (the collector reuses this record). */
+  void validate(String prefix) {
+    Check.range(prefix + ".pool_max_size", poolMaxSize, 1, 100);
+    Check.range(prefix + ".pool_min_idle", poolMinIdle, 0, poolMaxSize);
+    Check.positive(prefix + ".connect_timeout", connectTimeout);
     // HikariCP's lower bounds; below them it silently substitutes its own values.
-    atLeast("database.connect_timeout", connectTimeout, Duration.ofMillis(250));
-    atMost("database.connect_timeout", connectTimeout, Duration.ofMinutes(5));
-    Check.positive("database.query_timeout", queryTimeout);
-    atLeast("database.query_timeout", queryTimeout, Duration.ofMillis(100));
-    atMost("database.query_timeout", queryTimeout, Duration.ofHours(1));
-    atLeast("database.idle_timeout", Check.present("database.idle_timeout", idleTimeout), Duration.ofSeconds(10));
-    atLeast("database.max_lifetime", Check.present("database.max_lifetime", maxLifetime), Duration.ofSeconds(30));
-    Check.positive("database.health_interval", healthInterval);
-    atLeast("database.health_interval", healthInterval, Duration.ofMillis(100));
-    Check.positive("database.health_timeout", healthTimeout);
-    atLeast("database.health_timeout", healthTimeout, Duration.ofMillis(100));
-    Check.present("database.embedded", embedded).validate();
+    atLeast(prefix + ".connect_timeout", connectTimeout, Duration.ofMillis(250));
+    atMost(prefix + ".connect_timeout", connectTimeout, Duration.ofMinutes(5));
+    Check.positive(prefix + ".query_timeout", queryTimeout);
+    atLeast(prefix + ".query_timeout", queryTimeout, Duration.ofMillis(100));
+    atMost(prefix + ".query_timeout", queryTimeout, Duration.ofHours(1));
+    atLeast(prefix + ".idle_timeout", Check.present(prefix + ".idle_timeout", idleTimeout), Duration.ofSeconds(10));
+    atLeast(prefix + ".max_lifetime", Check.present(prefix + ".max_lifetime", maxLifetime), Duration.ofSeconds(30));
+    Check.positive(prefix + ".health_interval", healthInterval);
+    atLeast(prefix + ".health_interval", healthInterval, Duration.ofMillis(100));
+    Check.positive(prefix + ".health_timeout", healthTimeout);
+    atLeast(prefix + ".health_timeout", healthTimeout, Duration.ofMillis(100));
+    Check.present(prefix + ".embedded", embedded).validate();
     if (embedded.enabled()) {
       if (!url.isEmpty()) {
-        throw new ConfigException("database.url", "must be empty when database.embedded.enabled is true");
+        throw new ConfigException(prefix + ".url", "must be empty when " + prefix + ".embedded.enabled is true");
       }
       if (!passwordFile.isEmpty() || !ownerPasswordFile.isEmpty()) {
         throw new ConfigException(
-            passwordFile.isEmpty() ? "database.owner_password_file" : "database.password_file",
-            "must be empty when database.embedded.enabled is true (the embedded server makes its own)");
+            passwordFile.isEmpty() ? prefix + ".owner_password_file" : prefix + ".password_file",
+            "must be empty when " + prefix + ".embedded.enabled is true (the embedded server makes its own)");
       }
       if (pgbouncer) {
-        throw new ConfigException("database.pgbouncer", "cannot be true with the embedded server");
+        throw new ConfigException(prefix + ".pgbouncer", "cannot be true with the embedded server");
       }
       return;
     }
     if (url.isEmpty()) {
       return; // not configured
     }
-    checkUrl("database.url", url);
+    checkUrl(prefix + ".url", url);
     if (!ownerUrl.isEmpty()) {
-      checkUrl("database.owner_url", ownerUrl);
+      checkUrl(prefix + ".owner_url", ownerUrl);
     }
-    Check.notBlank("database.user", user);
-    Check.notBlank("database.password_file", passwordFile);
+    Check.notBlank(prefix + ".user", user);
+    Check.notBlank(prefix + ".password_file", passwordFile);
     if (migrate) {
-      Check.notBlank("database.owner_user", ownerUser);
-      Check.notBlank("database.owner_password_file", ownerPasswordFile);
+      Check.notBlank(prefix + ".owner_user", ownerUser);
+      Check.notBlank(prefix + ".owner_password_file", ownerPasswordFile);
     }
   }
 

@@ -8,8 +8,10 @@ import java.util.Set;
  * through the secret-redaction layer whatever the level.
  *
  * @param level one of trace, debug, info, warn, error
+ * @param auditTrail log every audit event the collector stores (action, target, outcome; never a
+ *     secret) on logger {@code flow.audit.trail}; dev mode turns it on so a release is visible
  */
-public record LoggingConfig(String level) {
+public record LoggingConfig(String level, boolean auditTrail) {
   private static final Set<String> LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
   void validate() {

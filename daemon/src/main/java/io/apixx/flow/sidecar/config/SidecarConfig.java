@@ -9,6 +9,7 @@ package io.apixx.flow.sidecar.config;
  * @param instanceId this daemon's name in audit events and metrics (default: $HOSTNAME-pid)
  * @param region the region this daemon runs in, for data-residency checks (e.g. us-east-1)
  * @param kms the key management service that wraps data keys
+ * @param collector the audit collector ({@code flow-sidecar collector}); ignored by {@code serve}
  */
 public record SidecarConfig(
     String instanceId,
@@ -19,7 +20,8 @@ public record SidecarConfig(
     AuthConfig auth,
     AuditConfig audit,
     KmsConfig kms,
-    DatabaseConfig database) {
+    DatabaseConfig database,
+    CollectorConfig collector) {
 
   /** Throws {@link ConfigException} naming the first bad key. */
   public SidecarConfig validate() {
@@ -34,6 +36,7 @@ public record SidecarConfig(
     Check.present("audit", audit).validate();
     Check.present("kms", kms).validate();
     Check.present("database", database).validate();
+    Check.present("collector", collector).validate();
     return this;
   }
 }

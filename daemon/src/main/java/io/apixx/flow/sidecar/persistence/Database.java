@@ -7,8 +7,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Objects;
 import org.postgresql.ds.PGSimpleDataSource;
+import java.util.Objects;
 
 /**
  * The daemon's connection pool to PostgreSQL, as the application role. Small by design (every
@@ -70,23 +70,13 @@ public final class Database implements AutoCloseable {
     if (config.url().isEmpty()) {
       throw new IllegalArgumentException("database.url is not set");
     }
-    HikariConfig h = new HikariConfig();
-    h.setPoolName("flow-db");
-    h.setDataSource(
-        new PasswordFileDataSource(driver(config), config.user(), config.passwordPath()));
-    h.setMaximumPoolSize(config.poolMaxSize());
-    h.setMinimumIdle(config.poolMinIdle());
-    h.setConnectionTimeout(config.connectTimeout().toMillis());
-    // Validation of an idle connection at checkout; must be below the connection timeout.
-    h.setValidationTimeout(Math.max(250, Math.min(1000, config.connectTimeout().toMillis() / 2)));
-    h.setIdleTimeout(config.idleTimeout().toMillis());
-    h.setMaxLifetime(config.maxLifetime().toMillis());
-    // With min idle 0 idle connections close after idle_timeout; keepalive pings add nothing.
-    h.setKeepaliveTime(0);
-    // Start even when the database is down; the health monitor reports it.
-    h.setInitializationFailTimeout(-1);
-    h.setAutoCommit(true);
-    h.setRegisterMbeans(false);
+    HikariConfig h =
+        ConnectionPools.hikari(
+            "flow-db",
+            new PasswordFileDataSource(ConnectionPools.driver(config.url(), config), config.user(), config.passwordPath()),
+            config,
+            config.poolMaxSize(),
+            config.poolMinIdle());
     return new Database(new HikariDataSource(h), config.queryTimeout().toMillis(), onCheckout);
   }
 
@@ -95,39 +85,12 @@ public final class Database implements AutoCloseable {
    * {@link DatabaseConfig#changeFeedUrl()} as the application role.
    */
   public static ChangeFeed.ConnectionFactory changeFeedConnections(DatabaseConfig config) {
-    PGSimpleDataSource ds = driver(config);
-    ds.setURL(config.changeFeedUrl());
+    PGSimpleDataSource ds = ConnectionPools.driver(config.changeFeedUrl(), config);
     // The feed waits for notifications itself; a socket timeout would cut an idle LISTEN.
     ds.setSocketTimeout(0);
     ds.setPrepareThreshold(0);
     PasswordFileDataSource source = new PasswordFileDataSource(ds, config.user(), config.passwordPath());
     return source::getConnection;
-  }
-
-  private static PGSimpleDataSource driver(DatabaseConfig config) {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setURL(config.url());
-    int connectSeconds = ceilSeconds(config.connectTimeout());
-    ds.setConnectTimeout(connectSeconds);
-    ds.setLoginTimeout(connectSeconds);
-    // A backstop for a server that stops answering mid-statement (the statement_timeout cannot
-    // fire then): the socket read gives up a little after the statement would have been cancelled.
-    ds.setSocketTimeout(ceilSeconds(config.queryTimeout()) + 2);
-    ds.setTcpKeepAlive(true);
-    ds.setApplicationName(APPLICATION_NAME);
-    // Send extra_float_digits and application_name as startup parameters instead of running SET
-    // after connecting: a session-level SET would leak between clients behind PgBouncer.
-    ds.setAssumeMinServerVersion("12");
-    // The server's DETAIL can contain row values; keep it out of exception messages.
-    ds.setLogServerErrorDetail(false);
-    // PgBouncer (transaction mode) may run each transaction on a different server connection, so
-    // named server-side prepared statements must not be used.
-    ds.setPrepareThreshold(config.pgbouncer() ? 0 : 5);
-    return ds;
-  }
-
-  private static int ceilSeconds(Duration d) {
-    return (int) Math.max(1, (d.toMillis() + 999) / 1000);
   }
 
   /** The tenant-scoped query API. */

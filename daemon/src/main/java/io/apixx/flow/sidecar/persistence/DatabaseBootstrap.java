@@ -10,6 +10,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -63,13 +65,27 @@ public final class DatabaseBootstrap {
    */
   public static void run(DataSource superuser, Path ownerPasswordFile, Path appPasswordFile)
       throws SQLException {
+    Map<String, Path> passwords = new LinkedHashMap<>();
+    passwords.put(OWNER_ROLE, ownerPasswordFile);
+    passwords.put(APP_ROLE, appPasswordFile);
+    run(superuser, SCRIPT, passwords);
+  }
+
+  /**
+   * Runs the bootstrap script {@code scriptResource} (a classpath resource, e.g. the collector's
+   * {@code /db/collector/bootstrap.sql}) in the database {@code superuser} connects to, then sets
+   * the password of each role from its file, as SCRAM verifiers computed here.
+   */
+  public static void run(DataSource superuser, String scriptResource, Map<String, Path> passwordFiles)
+      throws SQLException {
     try (Connection c = superuser.getConnection()) {
       try (Statement s = c.createStatement()) {
-        s.execute(script());
+        s.execute(script(scriptResource));
       }
       PGConnection pg = c.unwrap(PGConnection.class);
-      setPassword(pg, OWNER_ROLE, ownerPasswordFile);
-      setPassword(pg, APP_ROLE, appPasswordFile);
+      for (Map.Entry<String, Path> role : passwordFiles.entrySet()) {
+        setPassword(pg, role.getKey(), role.getValue());
+      }
     }
   }
 
@@ -84,9 +100,14 @@ public final class DatabaseBootstrap {
 
   /** The text of {@code db/bootstrap.sql}. */
   public static String script() {
-    try (InputStream in = DatabaseBootstrap.class.getResourceAsStream(SCRIPT)) {
+    return script(SCRIPT);
+  }
+
+  /** The text of the classpath resource {@code resource}. */
+  public static String script(String resource) {
+    try (InputStream in = DatabaseBootstrap.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("missing resource " + SCRIPT);
+        throw new IllegalStateException("missing resource " + resource);
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {

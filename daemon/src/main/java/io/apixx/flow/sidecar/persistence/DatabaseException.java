@@ -56,7 +56,7 @@ public final class DatabaseException extends SidecarException {
   }
 
   /** Classifies a driver or pool exception. */
-  static DatabaseException from(SQLException e) {
+  public static DatabaseException from(SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String constraint = constraintOf(e);
     if (e instanceof SQLTransientConnectionException || isConnectionState(state)) {

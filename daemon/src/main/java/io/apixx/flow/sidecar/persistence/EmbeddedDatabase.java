@@ -123,7 +123,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** JDBC URL of the daemon's database (no credentials in it). */
   public String jdbcUrl() {
-    return "jdbc:postgresql://127.0.0.1:" + port() + "/" + DATABASE;
+    return jdbcUrl(DATABASE);
+  }
+
+  /** JDBC URL of database {@code database} of this server (no credentials in it). */
+  public String jdbcUrl(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
   }
 
   public Path root() {
@@ -158,7 +163,27 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** A connection source for {@code user} with the password in {@code passwordFile}. */
   public DataSource dataSource(String user, Path passwordFile) {
-    return new PasswordFileDataSource(driver(DATABASE), user, passwordFile);
+    return dataSource(DATABASE, user, passwordFile);
+  }
+
+  /** A connection source for {@code user} of database {@code database} of this server. */
+  public DataSource dataSource(String database, String user, Path passwordFile) {
+    return new PasswordFileDataSource(driver(database), user, passwordFile);
+  }
+
+  /**
+   * The password file of a further role kept beside the others under the root (dev mode's
+   * collector roles), created with a random password (mode 0600) on first use.
+   */
+  public Path rolePasswordFile(String role) {
+    if (!role.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new IllegalArgumentException("role names are lowercase identifiers");
+    }
+    try {
+      return passwordFile(root, role);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private PGSimpleDataSource driver(String database) {

@@ -36,6 +36,15 @@ public final class Migrations {
    * @throws SidecarException INTERNAL when a migration fails or the history does not validate
    */
   public static int migrate(DatabaseConfig config) {
+    return migrate(config, LOCATION, SCHEMA);
+  }
+
+  /**
+   * Migrates the schema {@code schema} (which holds Flyway's history table) with the migrations
+   * at {@code location}, e.g. the collector's {@code classpath:db/collector/migration} in
+   * {@code audit}. Same contract as {@link #migrate(DatabaseConfig)}.
+   */
+  public static int migrate(DatabaseConfig config, String location, String schema) {
     Path passwordFile =
         config.ownerPasswordPath()
             .orElseThrow(() -> new IllegalArgumentException("database.owner_password_file is not set"));
@@ -47,9 +56,9 @@ public final class Migrations {
     Flyway flyway =
         Flyway.configure(Migrations.class.getClassLoader())
             .dataSource(new PasswordFileDataSource(driver, config.ownerUser(), passwordFile))
-            .schemas(SCHEMA)
+            .schemas(schema)
             .createSchemas(false)
-            .locations(LOCATION)
+            .locations(location)
             .failOnMissingLocations(true)
             .validateMigrationNaming(true)
             .cleanDisabled(true)

@@ -152,7 +152,7 @@ public final class SidecarServer {
     }
   }
 
-  private static NettyServerBuilder configure(
+  static NettyServerBuilder configure(
       NettyServerBuilder b,
       Class<? extends ServerChannel> channelType,
       EventLoopGroup boss,
@@ -185,7 +185,7 @@ public final class SidecarServer {
     return b;
   }
 
-  private static void bind(Server server, String key, String address) throws IOException {
+  static void bind(Server server, String key, String address) throws IOException {
     try {
       server.start();
     } catch (IOException e) {

@@ -97,13 +97,23 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** Waits for the ready line on standard output; fails with the daemon's stderr if it exits. */
   public DaemonProcess awaitReady(Duration timeout) throws IOException, InterruptedException {
+    awaitLine(READY, timeout);
+    return this;
+  }
+
+  /**
+   * Waits until standard output matches {@code pattern} (e.g. the collector's ready line, {@code
+   * flow-sidecar collector SERVING on (\S+)}), records it as the ready line and returns the match;
+   * fails with the process's stderr if it exits first.
+   */
+  public Matcher awaitLine(Pattern pattern, Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      Matcher m = READY.matcher(stdout());
+      Matcher m = pattern.matcher(stdout());
       if (m.find()) {
         readyLine = m.group();
         timeToReady = Duration.ofNanos(System.nanoTime() - startNanos);
-        return this;
+        return m;
       }
       if (!process.isAlive()) {
         throw new IllegalStateException("daemon exited with " + process.exitValue() + " before SERVING:\n" + stderr());

@@ -158,6 +158,26 @@ public final class PostgresHarness implements AutoCloseable {
     return server().superuserDataSource(EmbeddedDatabase.DATABASE);
   }
 
+  /** Raw superuser connections to database {@code database} of this server. */
+  public DataSource superuserDataSource(String database) {
+    return server().superuserDataSource(database);
+  }
+
+  /** Raw connections to database {@code database} as {@code user} with the password in {@code passwordFile}. */
+  public DataSource dataSource(String database, String user, Path passwordFile) {
+    return server().dataSource(database, user, passwordFile);
+  }
+
+  /** JDBC URL of database {@code database} of this server, without credentials. */
+  public String jdbcUrl(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+  }
+
+  /** The password file of a further role (e.g. the collector's), created on first use. */
+  public Path rolePasswordFile(String role) {
+    return server().rolePasswordFile(role);
+  }
+
   /** Fixture helpers, run as the superuser. */
   public Fixtures fixtures() {
     return fixtures;

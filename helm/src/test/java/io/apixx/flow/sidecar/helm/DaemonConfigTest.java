@@ -33,12 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * it is then validated like every other key.
  */
 class DaemonConfigTest {
-  /**
-   * Keys the chart renders that the daemon does not accept yet: the health-only listener for
-   * kubelet gRPC probes, and the collector's listener (the `collector` command and section).
-   */
-  static final List<String> PENDING_DAEMON_KEYS =
-      List.of("collector");
+  /** Keys the chart renders that the daemon does not accept yet (none at the moment). */
+  static final List<String> PENDING_DAEMON_KEYS = List.of();
 
   @TempDir Path tmp;
 
@@ -65,6 +61,9 @@ class DaemonConfigTest {
 
     assertThat(config.metrics().address().port()).isEqualTo(9464);
     assertThat(config.metrics().allowRemote()).isTrue();
+    assertThat(config.collector().address().port()).isEqualTo(8443);
+    assertThat(config.collector().allowRemote()).isTrue();
+    assertThat(config.server().health().orElseThrow().port()).isEqualTo(8087);
   }
 
   @Test
