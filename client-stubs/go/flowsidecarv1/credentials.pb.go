@@ -583,7 +583,7 @@ type SealCredentialRequest struct {
 	// The secret fields to encrypt, by name (names: 1..64 characters of [A-Za-z0-9_.-]). At least
 	// one field; values at most 16 KiB in all. Never logged, never returned by this RPC.
 	SecretFields map[string]string `protobuf:"bytes,3,rep,name=secret_fields,json=secretFields,proto3" json:"secret_fields,omitempty" protobuf_key:"bytes,1,opt,name=key,proto3" protobuf_val:"bytes,2,opt,name=value,proto3"`
-	// Optional human-readable connector name, shown in listings. Not a secret.
+	// Optional human-readable connector name (at most 200 characters), shown in listings. Not a secret.
 	DisplayName string `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 }
 

@@ -23,7 +23,8 @@ type CredentialServiceClient interface {
 	// Returns NOT_FOUND when the connector has no credential, FAILED_PRECONDITION when the credential
 	// is revoked or the tenant's data residency forbids release in this region, PERMISSION_DENIED for
 	// a connector outside the run's scope or a non-run caller, UNAVAILABLE when the KMS or the audit
-	// spool cannot be used (no plaintext is returned).
+	// spool cannot be used (no plaintext is returned), RESOURCE_EXHAUSTED when the memory Redact
+	// keeps of released values is full (retry later).
 	GetCredential(ctx context.Context, in *GetCredentialRequest, opts ...grpc.CallOption) (*GetCredentialResponse, error)
 	// ListCredentials returns metadata of the tenant's credentials (never secret values). Runs see
 	// only the connectors their token lists.
@@ -32,7 +33,7 @@ type CredentialServiceClient interface {
 	// session, and the common encodings of each (base64, base64url, URL-encoding, JSON string
 	// escaping), with a mask. Executors run step output through it before it becomes a run payload
 	// or a log line. Only run sessions may call it.
-	// Returns INVALID_ARGUMENT when the payload exceeds the configured maximum message size.
+	// Returns INVALID_ARGUMENT when the payload, or the masked result, exceeds 1 MiB.
 	Redact(ctx context.Context, in *RedactRequest, opts ...grpc.CallOption) (*RedactResponse, error)
 	// SealCredential encrypts and stores the first version of a connector's credential, creating the
 	// connector if needed. Admin users (with MFA in the last 15 minutes) and service principals only.
@@ -121,7 +122,8 @@ type CredentialServiceServer interface {
 	// Returns NOT_FOUND when the connector has no credential, FAILED_PRECONDITION when the credential
 	// is revoked or the tenant's data residency forbids release in this region, PERMISSION_DENIED for
 	// a connector outside the run's scope or a non-run caller, UNAVAILABLE when the KMS or the audit
-	// spool cannot be used (no plaintext is returned).
+	// spool cannot be used (no plaintext is returned), RESOURCE_EXHAUSTED when the memory Redact
+	// keeps of released values is full (retry later).
 	GetCredential(context.Context, *GetCredentialRequest) (*GetCredentialResponse, error)
 	// ListCredentials returns metadata of the tenant's credentials (never secret values). Runs see
 	// only the connectors their token lists.
@@ -130,7 +132,7 @@ type CredentialServiceServer interface {
 	// session, and the common encodings of each (base64, base64url, URL-encoding, JSON string
 	// escaping), with a mask. Executors run step output through it before it becomes a run payload
 	// or a log line. Only run sessions may call it.
-	// Returns INVALID_ARGUMENT when the payload exceeds the configured maximum message size.
+	// Returns INVALID_ARGUMENT when the payload, or the masked result, exceeds 1 MiB.
 	Redact(context.Context, *RedactRequest) (*RedactResponse, error)
 	// SealCredential encrypts and stores the first version of a connector's credential, creating the
 	// connector if needed. Admin users (with MFA in the last 15 minutes) and service principals only.

@@ -13,6 +13,8 @@
 //
 // Status codes common to every RPC (not repeated below):
 // - UNAUTHENTICATED: missing, malformed, expired or revoked bearer token.
+// - PERMISSION_DENIED: a valid token of the wrong kind of caller for the RPC (a service token where a
+//   user or run session is required, a run session where a user session is required).
 // - RESOURCE_EXHAUSTED: a rate limit or login throttle; the trailers carry a
 //   `google.rpc.RetryInfo`-style `retry-after-ms` entry with the delay in milliseconds.
 // - UNAVAILABLE: a dependency (database, KMS, audit spool) is down; retry with backoff.
@@ -398,7 +400,7 @@ type LoginRequest struct {
 	TenantId string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
 	// The account's email address, compared case-insensitively.
 	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
-	// The password: 8 to 72 bytes once UTF-8 encoded. Never logged, never echoed.
+	// The password: at most 72 bytes once UTF-8 encoded. Never logged, never echoed.
 	Password string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
 }
 

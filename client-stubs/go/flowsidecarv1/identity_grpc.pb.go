@@ -27,9 +27,10 @@ type IdentityServiceClient interface {
 	// TOTP (always the case for admins), the response carries an MFA challenge instead of a session;
 	// complete it with VerifyMfa.
 	// Returns UNAUTHENTICATED for an unknown user or a wrong password (indistinguishable, same cost),
-	// INVALID_ARGUMENT for a password outside 8..72 UTF-8 bytes, RESOURCE_EXHAUSTED when the account
-	// or the source is throttled, FAILED_PRECONDITION for a disabled account or an admin who has not
-	// enrolled TOTP yet (such an admin gets only an enrollment session, see LoginResponse).
+	// INVALID_ARGUMENT for a password over 72 UTF-8 bytes (rejected, never truncated),
+	// RESOURCE_EXHAUSTED when the account or the source is throttled (with a retry hint),
+	// FAILED_PRECONDITION for a disabled account. An admin who has not confirmed TOTP gets a session
+	// without the admin role (enough to enroll); admin RPCs also need a TOTP check in the last 15 min.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
 	// VerifyMfa completes a login with a TOTP code. The bearer token is the MFA challenge token from
 	// LoginResponse. On success a new session token is issued (the challenge is consumed).
@@ -163,9 +164,10 @@ type IdentityServiceServer interface {
 	// TOTP (always the case for admins), the response carries an MFA challenge instead of a session;
 	// complete it with VerifyMfa.
 	// Returns UNAUTHENTICATED for an unknown user or a wrong password (indistinguishable, same cost),
-	// INVALID_ARGUMENT for a password outside 8..72 UTF-8 bytes, RESOURCE_EXHAUSTED when the account
-	// or the source is throttled, FAILED_PRECONDITION for a disabled account or an admin who has not
-	// enrolled TOTP yet (such an admin gets only an enrollment session, see LoginResponse).
+	// INVALID_ARGUMENT for a password over 72 UTF-8 bytes (rejected, never truncated),
+	// RESOURCE_EXHAUSTED when the account or the source is throttled (with a retry hint),
+	// FAILED_PRECONDITION for a disabled account. An admin who has not confirmed TOTP gets a session
+	// without the admin role (enough to enroll); admin RPCs also need a TOTP check in the last 15 min.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
 	// VerifyMfa completes a login with a TOTP code. The bearer token is the MFA challenge token from
 	// LoginResponse. On success a new session token is issued (the challenge is consumed).

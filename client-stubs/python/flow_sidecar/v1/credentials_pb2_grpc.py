@@ -57,7 +57,8 @@ class CredentialServiceServicer(object):
     Returns NOT_FOUND when the connector has no credential, FAILED_PRECONDITION when the credential
     is revoked or the tenant's data residency forbids release in this region, PERMISSION_DENIED for
     a connector outside the run's scope or a non-run caller, UNAVAILABLE when the KMS or the audit
-    spool cannot be used (no plaintext is returned).
+    spool cannot be used (no plaintext is returned), RESOURCE_EXHAUSTED when the memory Redact
+    keeps of released values is full (retry later).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -76,7 +77,7 @@ class CredentialServiceServicer(object):
     session, and the common encodings of each (base64, base64url, URL-encoding, JSON string
     escaping), with a mask. Executors run step output through it before it becomes a run payload
     or a log line. Only run sessions may call it.
-    Returns INVALID_ARGUMENT when the payload exceeds the configured maximum message size.
+    Returns INVALID_ARGUMENT when the payload, or the masked result, exceeds 1 MiB.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')

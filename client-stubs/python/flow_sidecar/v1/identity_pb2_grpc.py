@@ -81,9 +81,10 @@ class IdentityServiceServicer(object):
     TOTP (always the case for admins), the response carries an MFA challenge instead of a session;
     complete it with VerifyMfa.
     Returns UNAUTHENTICATED for an unknown user or a wrong password (indistinguishable, same cost),
-    INVALID_ARGUMENT for a password outside 8..72 UTF-8 bytes, RESOURCE_EXHAUSTED when the account
-    or the source is throttled, FAILED_PRECONDITION for a disabled account or an admin who has not
-    enrolled TOTP yet (such an admin gets only an enrollment session, see LoginResponse).
+    INVALID_ARGUMENT for a password over 72 UTF-8 bytes (rejected, never truncated),
+    RESOURCE_EXHAUSTED when the account or the source is throttled (with a retry hint),
+    FAILED_PRECONDITION for a disabled account. An admin who has not confirmed TOTP gets a session
+    without the admin role (enough to enroll); admin RPCs also need a TOTP check in the last 15 min.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')

@@ -34,8 +34,8 @@ export const protobufFileName = "apixx/flow/sidecar/v1/audit.proto";
  * value; tokens appear only as SHA-256 hashes.
  *
  * The collector serves AuditIngestService; daemons call it over TLS 1.2+ with a client certificate.
- * A daemon registers the service too (so it is discoverable by reflection) and answers UNIMPLEMENTED
- * unless it runs the collector in-process (dev mode).
+ * A daemon registers the service too (so reflection describes the whole contract) and answers
+ * UNIMPLEMENTED: it sends audit events, it does not store them.
  */
 
 /** The kind of actor in an audit event. */
@@ -232,7 +232,10 @@ export interface StreamResponse {
 export interface QueryRequest {
   /** The tenant whose events to return. Required. */
   tenantId: string;
-  /** Inclusive lower bound on event time; unset means 13 months ago. */
+  /**
+   * Inclusive lower bound on event time; unset means the collector's retention ago (13 months by
+   * default).
+   */
   startTime:
     | Date
     | undefined;

@@ -183,7 +183,7 @@ export interface SealCredentialRequest {
    * one field; values at most 16 KiB in all. Never logged, never returned by this RPC.
    */
   secretFields: { [key: string]: string };
-  /** Optional human-readable connector name, shown in listings. Not a secret. */
+  /** Optional human-readable connector name (at most 200 characters), shown in listings. Not a secret. */
   displayName: string;
 }
 
@@ -1974,7 +1974,8 @@ export const CredentialServiceService = {
    * Returns NOT_FOUND when the connector has no credential, FAILED_PRECONDITION when the credential
    * is revoked or the tenant's data residency forbids release in this region, PERMISSION_DENIED for
    * a connector outside the run's scope or a non-run caller, UNAVAILABLE when the KMS or the audit
-   * spool cannot be used (no plaintext is returned).
+   * spool cannot be used (no plaintext is returned), RESOURCE_EXHAUSTED when the memory Redact
+   * keeps of released values is full (retry later).
    */
   getCredential: {
     path: "/apixx.flow.sidecar.v1.CredentialService/GetCredential" as const,
@@ -2006,7 +2007,7 @@ export const CredentialServiceService = {
    * session, and the common encodings of each (base64, base64url, URL-encoding, JSON string
    * escaping), with a mask. Executors run step output through it before it becomes a run payload
    * or a log line. Only run sessions may call it.
-   * Returns INVALID_ARGUMENT when the payload exceeds the configured maximum message size.
+   * Returns INVALID_ARGUMENT when the payload, or the masked result, exceeds 1 MiB.
    */
   redact: {
     path: "/apixx.flow.sidecar.v1.CredentialService/Redact" as const,
@@ -2076,7 +2077,8 @@ export interface CredentialServiceServer extends UntypedServiceImplementation {
    * Returns NOT_FOUND when the connector has no credential, FAILED_PRECONDITION when the credential
    * is revoked or the tenant's data residency forbids release in this region, PERMISSION_DENIED for
    * a connector outside the run's scope or a non-run caller, UNAVAILABLE when the KMS or the audit
-   * spool cannot be used (no plaintext is returned).
+   * spool cannot be used (no plaintext is returned), RESOURCE_EXHAUSTED when the memory Redact
+   * keeps of released values is full (retry later).
    */
   getCredential: handleUnaryCall<GetCredentialRequest, GetCredentialResponse>;
   /**
@@ -2089,7 +2091,7 @@ export interface CredentialServiceServer extends UntypedServiceImplementation {
    * session, and the common encodings of each (base64, base64url, URL-encoding, JSON string
    * escaping), with a mask. Executors run step output through it before it becomes a run payload
    * or a log line. Only run sessions may call it.
-   * Returns INVALID_ARGUMENT when the payload exceeds the configured maximum message size.
+   * Returns INVALID_ARGUMENT when the payload, or the masked result, exceeds 1 MiB.
    */
   redact: handleUnaryCall<RedactRequest, RedactResponse>;
   /**
@@ -2121,7 +2123,8 @@ export interface CredentialServiceClient extends Client {
    * Returns NOT_FOUND when the connector has no credential, FAILED_PRECONDITION when the credential
    * is revoked or the tenant's data residency forbids release in this region, PERMISSION_DENIED for
    * a connector outside the run's scope or a non-run caller, UNAVAILABLE when the KMS or the audit
-   * spool cannot be used (no plaintext is returned).
+   * spool cannot be used (no plaintext is returned), RESOURCE_EXHAUSTED when the memory Redact
+   * keeps of released values is full (retry later).
    */
   getCredential(
     request: GetCredentialRequest,
@@ -2162,7 +2165,7 @@ export interface CredentialServiceClient extends Client {
    * session, and the common encodings of each (base64, base64url, URL-encoding, JSON string
    * escaping), with a mask. Executors run step output through it before it becomes a run payload
    * or a log line. Only run sessions may call it.
-   * Returns INVALID_ARGUMENT when the payload exceeds the configured maximum message size.
+   * Returns INVALID_ARGUMENT when the payload, or the masked result, exceeds 1 MiB.
    */
   redact(
     request: RedactRequest,

@@ -40,6 +40,8 @@ export const protobufFileName = "apixx/flow/sidecar/v1/identity.proto";
  *
  * Status codes common to every RPC (not repeated below):
  * - UNAUTHENTICATED: missing, malformed, expired or revoked bearer token.
+ * - PERMISSION_DENIED: a valid token of the wrong kind of caller for the RPC (a service token where a
+ *   user or run session is required, a run session where a user session is required).
  * - RESOURCE_EXHAUSTED: a rate limit or login throttle; the trailers carry a
  *   `google.rpc.RetryInfo`-style `retry-after-ms` entry with the delay in milliseconds.
  * - UNAVAILABLE: a dependency (database, KMS, audit spool) is down; retry with backoff.
@@ -162,7 +164,7 @@ export interface LoginRequest {
   tenantId: string;
   /** The account's email address, compared case-insensitively. */
   email: string;
-  /** The password: 8 to 72 bytes once UTF-8 encoded. Never logged, never echoed. */
+  /** The password: at most 72 bytes once UTF-8 encoded. Never logged, never echoed. */
   password: string;
 }
 
@@ -2021,9 +2023,10 @@ export const IdentityServiceService = {
    * TOTP (always the case for admins), the response carries an MFA challenge instead of a session;
    * complete it with VerifyMfa.
    * Returns UNAUTHENTICATED for an unknown user or a wrong password (indistinguishable, same cost),
-   * INVALID_ARGUMENT for a password outside 8..72 UTF-8 bytes, RESOURCE_EXHAUSTED when the account
-   * or the source is throttled, FAILED_PRECONDITION for a disabled account or an admin who has not
-   * enrolled TOTP yet (such an admin gets only an enrollment session, see LoginResponse).
+   * INVALID_ARGUMENT for a password over 72 UTF-8 bytes (rejected, never truncated),
+   * RESOURCE_EXHAUSTED when the account or the source is throttled (with a retry hint),
+   * FAILED_PRECONDITION for a disabled account. An admin who has not confirmed TOTP gets a session
+   * without the admin role (enough to enroll); admin RPCs also need a TOTP check in the last 15 min.
    */
   login: {
     path: "/apixx.flow.sidecar.v1.IdentityService/Login" as const,
@@ -2147,9 +2150,10 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    * TOTP (always the case for admins), the response carries an MFA challenge instead of a session;
    * complete it with VerifyMfa.
    * Returns UNAUTHENTICATED for an unknown user or a wrong password (indistinguishable, same cost),
-   * INVALID_ARGUMENT for a password outside 8..72 UTF-8 bytes, RESOURCE_EXHAUSTED when the account
-   * or the source is throttled, FAILED_PRECONDITION for a disabled account or an admin who has not
-   * enrolled TOTP yet (such an admin gets only an enrollment session, see LoginResponse).
+   * INVALID_ARGUMENT for a password over 72 UTF-8 bytes (rejected, never truncated),
+   * RESOURCE_EXHAUSTED when the account or the source is throttled (with a retry hint),
+   * FAILED_PRECONDITION for a disabled account. An admin who has not confirmed TOTP gets a session
+   * without the admin role (enough to enroll); admin RPCs also need a TOTP check in the last 15 min.
    */
   login: handleUnaryCall<LoginRequest, LoginResponse>;
   /**
@@ -2219,9 +2223,10 @@ export interface IdentityServiceClient extends Client {
    * TOTP (always the case for admins), the response carries an MFA challenge instead of a session;
    * complete it with VerifyMfa.
    * Returns UNAUTHENTICATED for an unknown user or a wrong password (indistinguishable, same cost),
-   * INVALID_ARGUMENT for a password outside 8..72 UTF-8 bytes, RESOURCE_EXHAUSTED when the account
-   * or the source is throttled, FAILED_PRECONDITION for a disabled account or an admin who has not
-   * enrolled TOTP yet (such an admin gets only an enrollment session, see LoginResponse).
+   * INVALID_ARGUMENT for a password over 72 UTF-8 bytes (rejected, never truncated),
+   * RESOURCE_EXHAUSTED when the account or the source is throttled (with a retry hint),
+   * FAILED_PRECONDITION for a disabled account. An admin who has not confirmed TOTP gets a session
+   * without the admin role (enough to enroll); admin RPCs also need a TOTP check in the last 15 min.
    */
   login(
     request: LoginRequest,
