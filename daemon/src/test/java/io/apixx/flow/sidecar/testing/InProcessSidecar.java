@@ -29,7 +29,10 @@ public final class InProcessSidecar implements AutoCloseable {
   public final Fixtures fixtures;
   private final RunTokenMinter minter;
 
-  private InProcessSidecar(RunningSidecar sidecar, String tenant, String serviceToken, Fixtures fixtures, RunTokenMinter minter) {
+  public final Path dir;
+
+  private InProcessSidecar(RunningSidecar sidecar, String tenant, String serviceToken, Fixtures fixtures, RunTokenMinter minter, Path dir) {
+    this.dir = dir;
     this.sidecar = sidecar;
     this.tenant = tenant;
     this.serviceToken = serviceToken;
@@ -38,6 +41,11 @@ public final class InProcessSidecar implements AutoCloseable {
   }
 
   public static InProcessSidecar start(Path dir, String... extraFlags) throws Exception {
+    return start(dir, Clock.systemUTC(), extraFlags);
+  }
+
+  /** Like {@link #start(Path, String...)} with the daemon's clock (e.g. a {@link MutableClock}). */
+  public static InProcessSidecar start(Path dir, Clock clock, String... extraFlags) throws Exception {
     ECKey key = new ECKeyGenerator(Curve.P_256).keyID("test-orchestrator").generate();
     Path jwks = Files.writeString(dir.resolve("jwks.json"), new JWKSet(key.toPublicJWK()).toString(true));
     String serviceToken = Canaries.register(Tokens.newServiceToken());
@@ -49,8 +57,9 @@ public final class InProcessSidecar implements AutoCloseable {
     Fixtures fixtures = PostgresHarness.shared().fixtures();
     String tenant = Fixtures.uniqueTenantId("api");
     fixtures.tenant(tenant);
-    RunningSidecar s = Main.start(TestConfigs.isolated(dir, flags.toArray(String[]::new)), new Main.StartOptions(Metrics.forTesting(), List.of()));
-    return new InProcessSidecar(s, tenant, serviceToken, fixtures, new RunTokenMinter(key, "flow-orchestrator", "flow-sidecar", Clock.systemUTC()));
+    RunningSidecar s = Main.start(TestConfigs.isolated(dir, flags.toArray(String[]::new)),
+        new Main.StartOptions(Metrics.forTesting(), clock, List.of(), java.util.Optional.empty(), false, dir.resolve(".dev")));
+    return new InProcessSidecar(s, tenant, serviceToken, fixtures, new RunTokenMinter(key, "flow-orchestrator", "flow-sidecar", clock), dir);
   }
 
   private String mint(String tenant, String run, String workflow, List<String> connectors, Duration ttl) {
@@ -60,6 +69,22 @@ public final class InProcessSidecar implements AutoCloseable {
   /** A fresh run token for this tenant, allowed to use {@code connectors}. */
   public String runToken(String... connectors) {
     return mint(tenant, "run-" + System.nanoTime(), "wf-test", List.of(connectors), Duration.ofMinutes(10));
+  }
+
+  /** A fresh run token for {@code tenantId}. */
+  public String runTokenFor(String tenantId, String... connectors) {
+    return mint(tenantId, "run-" + System.nanoTime(), "wf-test", List.of(connectors), Duration.ofMinutes(10));
+  }
+
+  /** Every audit event in this daemon's spool so far (read from its segment files). */
+  public List<io.apixx.flow.sidecar.v1.AuditEvent> auditEvents() throws java.io.IOException {
+    List<io.apixx.flow.sidecar.v1.AuditEvent> out = new ArrayList<>();
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("audit"))) {
+      for (Path f : files.filter(p -> p.getFileName().toString().startsWith("seg-")).sorted().toList()) {
+        io.apixx.flow.sidecar.audit.SpoolFormat.scan(f, 0, Long.MAX_VALUE).entries().forEach(e -> out.add(e.event()));
+      }
+    }
+    return out;
   }
 
   /** A client over the Unix socket that records failed statuses for the canary scan. */
