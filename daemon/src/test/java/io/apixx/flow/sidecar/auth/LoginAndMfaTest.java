@@ -126,6 +126,34 @@ class LoginAndMfaTest {
   }
 
   @Test
+  void totp_confirmedSeed_storedOnlySealedUnderTheTenantKey() {
+    SecretBytes seed = enrollAndConfirm(admin, "root@example.com", "admin passphrase!");
+    var row = f.fixtures.rows(
+        "SELECT mfa_secret, mfa_wrapped_dek, mfa_key_ref FROM flow.users WHERE id = ?", admin).get(0);
+    byte[] stored = (byte[]) row.get("mfa_secret");
+    byte[] plain = seed.reveal(io.apixx.flow.sidecar.secret.SecretAccess.RELEASE);
+    assertThat(stored).isNotNull();
+    // Sealed: an envelope (header, IV, tag) around the seed, never the seed itself or containing it.
+    assertThat(stored.length).isGreaterThan(plain.length + 16);
+    assertThat(indexOf(stored, plain)).isEqualTo(-1);
+    assertThat((byte[]) row.get("mfa_wrapped_dek")).isNotEmpty();
+    assertThat((String) row.get("mfa_key_ref")).isNotBlank();
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  @Test
   void totp_enrolledAdmin_loginNeedsSecondStepAndGetsAdminRole() {
     SecretBytes seed = enrollAndConfirm(admin, "root@example.com", "admin passphrase!");
     PasswordLogin.Outcome o = login("root@example.com", "admin passphrase!");

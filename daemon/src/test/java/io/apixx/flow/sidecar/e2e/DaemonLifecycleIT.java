@@ -120,6 +120,27 @@ class DaemonLifecycleIT {
   }
 
   @Test
+  void launcher_runningDaemon_noCoreDumpsNoJvmAttachNoHeapDumps() throws Exception {
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-hardening", tmp, Map.of(), serveArgs(tmp)).awaitReady(Duration.ofSeconds(30))) {
+      // The launcher execs the JVM, so the pid we started is the daemon itself.
+      String limits = Files.readString(Path.of("/proc/" + d.pid() + "/limits"));
+      assertThat(limits.lines().filter(l -> l.startsWith("Max core file size")).findFirst().orElseThrow())
+          .matches("Max core file size\\s+0\\s+0\\s+bytes\\s*");
+      String cmdline = Files.readString(Path.of("/proc/" + d.pid() + "/cmdline")).replace('\0', ' ');
+      assertThat(cmdline).contains("-XX:+DisableAttachMechanism", "-XX:-HeapDumpOnOutOfMemoryError");
+      // jcmd from the same user is what could dump the heap; the JVM must refuse to attach.
+      Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+      Process p = new ProcessBuilder(jcmd.toString(), Long.toString(d.pid()), "VM.version").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(out).isNotZero();
+      assertThat(out).doesNotContain("JDK ").containsIgnoringCase("attach");
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(20))).isZero();
+    }
+  }
+
+  @Test
   void version_printsTheVersion() throws Exception {
     DaemonProcess.Result r = DaemonProcess.run("version", tmp, Map.of(), List.of("version"), Duration.ofSeconds(30));
     assertThat(r.exitCode()).isZero();
