@@ -81,6 +81,8 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The composition root. {@link #main} hands the command line to picocli; {@link #start} builds
@@ -88,6 +90,7 @@ import java.util.concurrent.TimeUnit;
  * the listeners. Nothing else in the daemon creates components or reads configuration.
  */
 public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
   /** The dependency names in {@code grpc.health.v1}. */
   public static final String HEALTH_AUDIT = "audit";
 
@@ -241,7 +244,12 @@ public final class Main {
       CredentialService credentials =
           CredentialService.create(tenants, kms, aead, spool, directory, config.region(), clock, Ticker.systemTicker(), feed, CredentialLimits.defaults());
       resources.push(credentials);
-      resources.push(feed.start());
+      if (dbc.changeFeedEnabled()) {
+        resources.push(feed.start());
+      } else {
+        // Large fleets: no LISTEN session per daemon; caches alone bound staleness.
+        log.info("change feed off (database.listen_url: none): revocations reach this daemon within the cache lifetimes");
+      }
       if (options.devSeed()) {
         DevSeed.create(tenants, directory, credentials, config.region()).ensure();
         DevUsers.ensure(new UserAccounts(tenants, hasher, sessions, spool, clock), options.devDirectory());

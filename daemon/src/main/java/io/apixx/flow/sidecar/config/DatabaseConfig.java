@@ -37,6 +37,8 @@ import java.util.Optional;
  * @param healthInterval how often the {@code db} health service is refreshed
  * @param healthTimeout a health probe that has not answered after this long reports NOT_SERVING
  * @param embedded dev mode: run PostgreSQL in-process from the embedded binaries
+ * @param listenUrl JDBC URL of the change feed's LISTEN session; empty means {@code url};
+ *     {@value #NO_CHANGE_FEED} turns the feed off (large fleets: see docs/scaling.md)
  */
 public record DatabaseConfig(
     String url,
@@ -60,6 +62,13 @@ public record DatabaseConfig(
 
   private static final String JDBC_PREFIX = "jdbc:postgresql://";
 
+  /**
+   * {@code listen_url} value that turns the change feed off. Each daemon then holds no LISTEN
+   * session; credential rotation and revocation still reach it within the row cache's lifetime
+   * (at most 500 ms) and session revocation within {@code auth.sessions.cache_ttl}.
+   */
+  public static final String NO_CHANGE_FEED = "none";
+
   public DatabaseConfig {
     url = blankToEmpty(url);
     passwordFile = blankToEmpty(passwordFile);
@@ -76,6 +85,11 @@ public record DatabaseConfig(
    */
   public String changeFeedUrl() {
     return listenUrl.isEmpty() ? url : listenUrl;
+  }
+
+  /** False when {@code listen_url} is {@value #NO_CHANGE_FEED}. */
+  public boolean changeFeedEnabled() {
+    return !NO_CHANGE_FEED.equals(listenUrl);
   }
 
   /** True when the daemon has a database: an external URL or the embedded server. */
@@ -180,6 +194,9 @@ public record DatabaseConfig(
     checkUrl(prefix + ".url", url);
     if (!ownerUrl.isEmpty()) {
       checkUrl(prefix + ".owner_url", ownerUrl);
+    }
+    if (!listenUrl.isEmpty() && changeFeedEnabled()) {
+      checkUrl(prefix + ".listen_url", listenUrl);
     }
     Check.notBlank(prefix + ".user", user);
     Check.notBlank(prefix + ".password_file", passwordFile);

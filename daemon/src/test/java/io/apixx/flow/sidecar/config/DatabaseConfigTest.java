@@ -72,6 +72,33 @@ class DatabaseConfigTest {
   }
 
   @Test
+  void listenUrl_default_feedOnOverTheUrl() {
+    DatabaseConfig db = load("database.url=jdbc:postgresql://pgbouncer:6432/flow", "database.password_file=/x").database();
+
+    assertThat(db.changeFeedEnabled()).isTrue();
+    assertThat(db.changeFeedUrl()).isEqualTo("jdbc:postgresql://pgbouncer:6432/flow");
+  }
+
+  @Test
+  void listenUrl_none_feedOff() {
+    DatabaseConfig db =
+        load("database.url=jdbc:postgresql://pgbouncer:6432/flow", "database.password_file=/x", "database.listen_url=none").database();
+
+    assertThat(db.changeFeedEnabled()).isFalse();
+  }
+
+  @Test
+  void listenUrl_notJdbcOrWithPassword_rejectedNamingTheKeyWithoutEcho() {
+    assertRejected("database.listen_url", "database.url=jdbc:postgresql://db/flow", "database.password_file=/x", "database.listen_url=off");
+    assertThatThrownBy(
+            () -> load("database.url=jdbc:postgresql://db/flow", "database.password_file=/x",
+                "database.listen_url=jdbc:postgresql://db/flow?password=hunter2"))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("database.listen_url"))
+        .message()
+        .doesNotContain("hunter2");
+  }
+
+  @Test
   void url_withPassword_rejectedWithoutEchoingIt() {
     assertThatThrownBy(
             () -> load("database.url=jdbc:postgresql://db/flow?password=hunter2", "database.password_file=/x"))
