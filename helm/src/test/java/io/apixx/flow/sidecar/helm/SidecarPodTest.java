@@ -209,7 +209,7 @@ class SidecarPodTest {
     assertThat(sidecar.getEnv()).contains(new EnvVar("FLOW_SIDECAR_JAVA_OPTS", "-XX:-UsePerfData", null));
     assertThat(sidecar.getResources().getRequests())
         .containsEntry("cpu", new Quantity("50m"))
-        .containsEntry("memory", new Quantity("112Mi"));
+        .containsEntry("memory", new Quantity("160Mi"));
     assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("160Mi"));
     Volume config = pod.volume("flow-sidecar-config");
     assertThat(config.getConfigMap().getName()).isEqualTo(Chart.FULLNAME + "-config");
@@ -218,6 +218,22 @@ class SidecarPodTest {
     VolumeMount mount = PodView.mount(sidecar, "flow-sidecar-config").orElseThrow();
     assertThat(mount.getMountPath()).isEqualTo("/etc/flow-sidecar/config");
     assertThat(mount.getReadOnly()).isTrue();
+  }
+
+  /**
+   * The daemon's plaintext credentials and data keys must not reach swap, and it cannot mlock them.
+   * Under NodeSwap LimitedSwap a container whose memory request equals its limit gets no swap.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void sidecarMemory_scenario_requestEqualsLimitSoLimitedSwapGivesItNone(String scenario) {
+    Container sidecar = executorPod(Chart.renderScenario(scenario)).sidecar();
+    Quantity request = sidecar.getResources().getRequests().get("memory");
+    Quantity limit = sidecar.getResources().getLimits().get("memory");
+
+    assertThat(limit).as("memory limit").isNotNull();
+    assertThat(request).as("memory request").isNotNull();
+    assertThat(Quantity.getAmountInBytes(request)).isEqualByComparingTo(Quantity.getAmountInBytes(limit));
   }
 
   @ParameterizedTest(name = "{0}")
