@@ -170,6 +170,48 @@ securityContext from values, with a null runAsUser/runAsGroup left out (the plat
 {{- toYaml $sc }}
 {{- end }}
 
+{{/*
+A resource quantity (values.schema.json's grammar: a number with an optional SI or binary suffix,
+or a plain integer) as a float64, for comparing two quantities however they are written: 160Mi and
+167772160 give the same value.
+*/}}
+{{- define "flow-sidecar.quantityValue" -}}
+{{- if kindIs "string" . }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" . }}
+{{- $factors := dict "" 1 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18
+      "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 }}
+{{- mulf (float64 $number) (get $factors (trimPrefix $number .)) }}
+{{- else }}
+{{- float64 . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Empty, or a warning for NOTES.txt when the sidecar's memory request differs from its memory limit
+(or there is no limit). Under NodeSwap with swapBehavior LimitedSwap the kubelet gives swap to a
+Burstable pod's containers whose memory request is below their limit, and the daemon's plaintext
+credentials and data keys could then be paged out: the JVM cannot mlock them, and CAP_IPC_LOCK is
+not allowed by the restricted profile. A request left out defaults to the limit.
+*/}}
+{{- define "flow-sidecar.memorySwapWarning" -}}
+{{- $r := .Values.sidecar.resources | default dict }}
+{{- $request := dig "requests" "memory" "" $r }}
+{{- $limit := dig "limits" "memory" "" $r }}
+{{- if not $limit }}
+WARNING: the flow-sidecar container has no memory limit (sidecar.resources.limits.memory), so on
+nodes with swap enabled (NodeSwap, swapBehavior: LimitedSwap) the kubelet lets it swap. The daemon
+holds plaintext credentials and data keys in memory that it cannot lock (no mlock, no CAP_IPC_LOCK
+under the restricted profile); they could be written to the node's swap device. Set
+sidecar.resources.limits.memory and make sidecar.resources.requests.memory equal to it.
+{{- else if and (toString $request) (ne (include "flow-sidecar.quantityValue" $request) (include "flow-sidecar.quantityValue" $limit)) }}
+WARNING: sidecar.resources.requests.memory ({{ $request }}) differs from sidecar.resources.limits.memory
+({{ $limit }}). On nodes with swap enabled (NodeSwap, swapBehavior: LimitedSwap) the kubelet gives
+swap to a container whose memory request is below its limit. The daemon holds plaintext credentials
+and data keys in memory that it cannot lock (no mlock, no CAP_IPC_LOCK under the restricted
+profile); they could be written to the node's swap device. Set the request equal to the limit.
+{{- end }}
+{{- end }}
+
 {{/* ---------------------------------------------------------------- collector */}}
 
 {{/* Fully qualified name of the collector's resources. */}}

@@ -29,6 +29,40 @@ initContainers / containers render nothing in the other mode; an empty `initCont
 {{- end }}
 
 {{/*
+The audit spool's daemon sizes (YAML: spool_max_size, segment_size), derived from
+sidecar.auditSpool.sizeLimit (`<n>Mi` or `<n>Gi`, as the schema requires) so that the spool can
+never outgrow its emptyDir: the kubelet evicts the whole pod when an emptyDir exceeds its
+sizeLimit, whereas a full spool only refuses releases (UNAVAILABLE) until the collector catches up.
+spool_max_size is 4/5 of the limit (256MiB of 320Mi, the daemon's default) and segment_size 1/16 of
+that (16MiB, the daemon's default). On disk the spool holds at most spool_max_size of unacknowledged
+segments plus the newest segment, kept after its acknowledgement, plus a few small state files;
+the remaining fifth (four segments) covers that. Computed in KiB (integers), rounded down.
+*/}}
+{{- define "flow-sidecar.auditSpoolSizes" -}}
+{{- $limit := toString .Values.sidecar.auditSpool.sizeLimit }}
+{{- if not (regexMatch "^[1-9][0-9]*(Mi|Gi)$" $limit) }}
+{{- fail (printf "sidecar.auditSpool.sizeLimit must be <n>Mi or <n>Gi (the daemon's spool sizes are derived from it), got %q" $limit) }}
+{{- end }}
+{{- $kib := mul (regexFind "^[0-9]+" $limit | int64) 1024 }}
+{{- if hasSuffix "Gi" $limit }}
+{{- $kib = mul $kib 1024 }}
+{{- end }}
+{{- $max := div (mul $kib 4) 5 }}
+{{- $segment := div $max 16 }}
+spool_max_size: {{ include "flow-sidecar.kibDataSize" $max }}
+segment_size: {{ include "flow-sidecar.kibDataSize" $segment }}
+{{- end }}
+
+{{/* A size in KiB as the daemon writes sizes: `<n>MiB` when whole mebibytes, else `<n>KiB`. */}}
+{{- define "flow-sidecar.kibDataSize" -}}
+{{- if eq (mod . 1024) 0 }}
+{{- printf "%dMiB" (div . 1024) }}
+{{- else }}
+{{- printf "%dKiB" . }}
+{{- end }}
+{{- end }}
+
+{{/*
 The sidecar's daemon configuration (YAML): `config` deep-merged with the keys the chart manages,
 because the pod's volumes, probes and ports depend on them (values.schema.json refuses them in
 `config`).
@@ -53,7 +87,9 @@ because the pod's volumes, probes and ports depend on them (values.schema.json r
 {{- else if $s.metrics.enabled }}
 {{- $metrics = dict "address" (printf "127.0.0.1:%d" (int $s.metrics.port)) "allow_remote" false }}
 {{- end }}
-{{- $managed := dict "server" $server "metrics" $metrics }}
+{{- $audit := include "flow-sidecar.auditSpoolSizes" . | fromYaml }}
+{{- $_ := set $audit "spool_dir" $s.auditSpool.directory }}
+{{- $managed := dict "server" $server "metrics" $metrics "audit" $audit }}
 {{- toYaml (mustMergeOverwrite (deepCopy (.Values.config | default dict)) $managed) }}
 {{- end }}
 
@@ -143,6 +179,8 @@ imagePullSecrets:
       mountPath: {{ $s.socket.directory }}
     - name: flow-sidecar-tmp
       mountPath: /tmp
+    - name: flow-sidecar-audit-spool
+      mountPath: {{ $s.auditSpool.directory }}
     - name: flow-sidecar-config
       mountPath: {{ include "flow-sidecar.configDir" . }}
       readOnly: true
@@ -229,7 +267,10 @@ imagePullSecrets:
 {{- end }}
 {{- end }}
 
-{{/* For pod.spec.volumes: everything the sidecar mounts, plus the shared socket directory. */}}
+{{/*
+For pod.spec.volumes: everything the sidecar mounts (the shared socket directory, /tmp, the audit
+spool, the configuration and secrets).
+*/}}
 {{- define "flow-sidecar.volumes" -}}
 {{- $s := .Values.sidecar }}
 {{- $pt := .Values.serviceAccount.projectedToken -}}
@@ -241,6 +282,10 @@ imagePullSecrets:
   emptyDir:
     medium: Memory
     sizeLimit: {{ $s.tmpSizeLimit }}
+# The audit spool: on the node's disk, never medium Memory; mounted in the sidecar only.
+- name: flow-sidecar-audit-spool
+  emptyDir:
+    sizeLimit: {{ $s.auditSpool.sizeLimit }}
 - name: flow-sidecar-config
   configMap:
     name: {{ include "flow-sidecar.configMapName" . }}

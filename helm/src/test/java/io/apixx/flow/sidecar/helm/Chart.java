@@ -1,6 +1,7 @@
 package io.apixx.flow.sidecar.helm;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import java.io.IOException;
@@ -29,6 +30,9 @@ final class Chart {
   /** The chart directory: the surefire property, or {@code flow-sidecar} under the module. */
   static final Path DIR =
       Path.of(System.getProperty("flow.chart.dir", "flow-sidecar")).toAbsolutePath().normalize();
+
+  /** Where the notes start in {@code helm install} output. */
+  private static final String NOTES_HEADING = "\nNOTES:\n";
 
   private Chart() {}
 
@@ -59,6 +63,27 @@ final class Chart {
   /** Renders with the given values files (in order) and {@code --set} overrides. */
   static Rendered render(List<Path> valuesFiles, Map<String, String> sets) {
     return Rendered.parse(template(valuesFiles, sets));
+  }
+
+  /**
+   * The rendered NOTES.txt, as {@code helm install --dry-run} prints it (client-only, no cluster;
+   * {@code helm template} leaves NOTES.txt out).
+   */
+  static String notes(List<Path> valuesFiles, Map<String, String> sets) {
+    InstallCommand cmd =
+        new Helm(DIR).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+    for (Path f : valuesFiles) {
+      cmd = cmd.withValuesFile(f);
+    }
+    for (Map.Entry<String, String> e : sets.entrySet()) {
+      cmd = cmd.set(e.getKey(), e.getValue());
+    }
+    String output = cmd.call().getOutput();
+    int start = output.indexOf(NOTES_HEADING);
+    if (start < 0) {
+      throw new IllegalStateException("no NOTES in helm install --dry-run output:\n" + output);
+    }
+    return output.substring(start + NOTES_HEADING.length());
   }
 
   /** The raw {@code helm template} output. Throws {@link IllegalStateException} with Helm's message on failure. */

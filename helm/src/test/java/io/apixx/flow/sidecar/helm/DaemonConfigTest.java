@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -81,6 +82,37 @@ class DaemonConfigTest {
     assertThat(config.server().shutdownGrace()).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.server().tcpAddress()).isNull();
     assertThat(config.logging().level()).isEqualTo("debug");
+  }
+
+  /**
+   * On disk the spool holds at most spool_max_size of unacknowledged segments plus the newest
+   * segment, which it keeps after the acknowledgement; both must fit under the emptyDir's sizeLimit,
+   * or the kubelet evicts the pod instead of the daemon refusing releases.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"320Mi, 335544320", "1Mi, 1048576", "100Mi, 104857600", "2Gi, 2147483648"})
+  void auditSpoolSizes_sizeLimit_acceptedByTheDaemonAndSpoolPlusASegmentFit(String sizeLimit, long limitBytes)
+      throws IOException {
+    String rendered = Chart.render(List.of(), Map.of("sidecar.auditSpool.sizeLimit", sizeLimit)).sidecarConfig();
+
+    SidecarConfig config = load(rendered);
+
+    long max = config.audit().spoolMaxSize().bytes();
+    long segment = config.audit().segmentSize().bytes();
+    assertThat(config.audit().spoolDir()).isEqualTo("/var/lib/flow-sidecar/audit");
+    assertThat(max).isBetween(limitBytes * 79 / 100, limitBytes * 4 / 5);
+    assertThat(max + segment).as("spool plus the kept segment").isLessThanOrEqualTo(limitBytes * 17 / 20);
+  }
+
+  @Test
+  void auditSpoolSizes_defaultSizeLimit_areTheDaemonsDefaults() throws IOException {
+    SidecarConfig chart = load(Chart.render(List.of(), Map.of()).sidecarConfig());
+    SidecarConfig daemon = new ConfigLoader().load(ConfigLoader.Sources.of(Optional.empty(), Map.of(), List.of(
+        "server.socket_path=" + tmp.resolve("sidecar.sock"))));
+
+    assertThat(chart.audit().spoolDir()).isEqualTo(daemon.audit().spoolDir());
+    assertThat(chart.audit().spoolMaxSize()).isEqualTo(daemon.audit().spoolMaxSize());
+    assertThat(chart.audit().segmentSize()).isEqualTo(daemon.audit().segmentSize());
   }
 
   @Test

@@ -30,6 +30,8 @@ class SidecarPodTest {
   private static final String SOCKET_DIR = "/run/flow-sidecar";
   private static final String SOCKET = SOCKET_DIR + "/sidecar.sock";
   private static final int HEALTH_PORT = 8087;
+  private static final String SPOOL_DIR = "/var/lib/flow-sidecar/audit";
+  private static final String SPOOL_VOLUME = "flow-sidecar-audit-spool";
   /** Env names that must never carry a literal value (use valueFrom or a mounted file). */
   private static final Pattern SECRET_NAME =
       Pattern.compile("(?i).*(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL).*");
@@ -145,6 +147,58 @@ class SidecarPodTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("scenarios")
+  void auditSpoolVolume_scenario_isDiskEmptyDirMountedWritableInTheSidecarOnly(String scenario) {
+    Rendered r = Chart.renderScenario(scenario);
+    PodView pod = executorPod(r);
+    Volume spool = pod.volume(SPOOL_VOLUME);
+    JsonNode config = Yaml.tree(r.sidecarConfig());
+
+    assertThat(spool.getEmptyDir()).isNotNull();
+    assertThat(spool.getEmptyDir().getMedium()).as("disk-backed, not tmpfs").isNullOrEmpty();
+    assertThat(spool.getEmptyDir().getSizeLimit()).isEqualTo(new Quantity("320Mi"));
+    VolumeMount mount = PodView.mount(pod.sidecar(), SPOOL_VOLUME).orElseThrow();
+    assertThat(mount.getMountPath()).isEqualTo(SPOOL_DIR);
+    assertThat(mount.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+    assertThat(mount.getSubPath()).isNullOrEmpty();
+    assertThat(Stream.concat(pod.initContainers().stream(), pod.containers().stream()))
+        .filteredOn(c -> PodView.mount(c, SPOOL_VOLUME).isPresent())
+        .extracting(Container::getName)
+        .containsExactly(PodView.SIDECAR);
+    assertThat(Yaml.at(config, "audit.spool_dir").asText()).isEqualTo(SPOOL_DIR);
+    assertThat(Yaml.at(config, "audit.spool_max_size").asText()).isEqualTo("256MiB");
+    assertThat(Yaml.at(config, "audit.segment_size").asText()).isEqualTo("16MiB");
+  }
+
+  @Test
+  void auditSpoolVolume_directoryAndSizeLimitSet_volumeMountAndConfigFollow() {
+    Rendered r = Chart.render(List.of(Chart.DIR.resolve("ci/default-values.yaml")), Map.of(
+        "sidecar.auditSpool.directory", "/var/spool/flow",
+        "sidecar.auditSpool.sizeLimit", "2Gi"));
+    PodView pod = executorPod(r);
+    JsonNode config = Yaml.tree(r.sidecarConfig());
+
+    assertThat(pod.volume(SPOOL_VOLUME).getEmptyDir().getSizeLimit()).isEqualTo(new Quantity("2Gi"));
+    assertThat(PodView.mount(pod.sidecar(), SPOOL_VOLUME).orElseThrow().getMountPath()).isEqualTo("/var/spool/flow");
+    assertThat(Yaml.at(config, "audit.spool_dir").asText()).isEqualTo("/var/spool/flow");
+    // 4/5 of 2 GiB in whole KiB, and 1/16 of that.
+    assertThat(Yaml.at(config, "audit.spool_max_size").asText()).isEqualTo("1677721KiB");
+    assertThat(Yaml.at(config, "audit.segment_size").asText()).isEqualTo("104857KiB");
+  }
+
+  @Test
+  void auditSpoolConfig_userSetsOtherAuditKeys_keptBesideTheChartManagedOnes() {
+    Rendered r = Chart.render(List.of(Chart.DIR.resolve("ci/default-values.yaml")), Map.of(
+        "config.audit.max_batch", "1024",
+        "config.audit.collector.address", "collector.flow.svc:8443"));
+    JsonNode config = Yaml.tree(r.sidecarConfig());
+
+    assertThat(Yaml.at(config, "audit.max_batch").asInt()).isEqualTo(1024);
+    assertThat(Yaml.at(config, "audit.collector.address").asText()).isEqualTo("collector.flow.svc:8443");
+    assertThat(Yaml.at(config, "audit.spool_dir").asText()).isEqualTo(SPOOL_DIR);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
   void sidecar_scenario_servesItsConfigMapWithResourcesAndJavaOpts(String scenario) {
     Rendered r = Chart.renderScenario(scenario);
     PodView pod = executorPod(r);
@@ -155,7 +209,7 @@ class SidecarPodTest {
     assertThat(sidecar.getEnv()).contains(new EnvVar("FLOW_SIDECAR_JAVA_OPTS", "-XX:-UsePerfData", null));
     assertThat(sidecar.getResources().getRequests())
         .containsEntry("cpu", new Quantity("50m"))
-        .containsEntry("memory", new Quantity("112Mi"));
+        .containsEntry("memory", new Quantity("160Mi"));
     assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("160Mi"));
     Volume config = pod.volume("flow-sidecar-config");
     assertThat(config.getConfigMap().getName()).isEqualTo(Chart.FULLNAME + "-config");
@@ -164,6 +218,22 @@ class SidecarPodTest {
     VolumeMount mount = PodView.mount(sidecar, "flow-sidecar-config").orElseThrow();
     assertThat(mount.getMountPath()).isEqualTo("/etc/flow-sidecar/config");
     assertThat(mount.getReadOnly()).isTrue();
+  }
+
+  /**
+   * The daemon's plaintext credentials and data keys must not reach swap, and it cannot mlock them.
+   * Under NodeSwap LimitedSwap a container whose memory request equals its limit gets no swap.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void sidecarMemory_scenario_requestEqualsLimitSoLimitedSwapGivesItNone(String scenario) {
+    Container sidecar = executorPod(Chart.renderScenario(scenario)).sidecar();
+    Quantity request = sidecar.getResources().getRequests().get("memory");
+    Quantity limit = sidecar.getResources().getLimits().get("memory");
+
+    assertThat(limit).as("memory limit").isNotNull();
+    assertThat(request).as("memory request").isNotNull();
+    assertThat(Quantity.getAmountInBytes(request)).isEqualByComparingTo(Quantity.getAmountInBytes(limit));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -100,6 +100,22 @@ class ValuesSchemaTest {
   }
 
   @Test
+  void template_chartManagedAuditSpoolDirInConfig_failsNamingConfigAuditSpoolDir() {
+    assertThat(schemaError("chart-managed-audit-spool-dir.yaml")).contains("config.audit.spool_dir:");
+  }
+
+  @Test
+  void template_chartManagedAuditSpoolMaxSizeInConfig_failsNamingConfigAuditSpoolMaxSize() {
+    assertThat(schemaError("chart-managed-audit-spool-max-size.yaml")).contains("config.audit.spool_max_size:");
+  }
+
+  @Test
+  void template_auditSpoolSizeLimitNotWholeMiOrGi_failsNamingSidecarAuditSpoolSizeLimit() {
+    assertThat(schemaError("audit-spool-size-limit-decimal.yaml"))
+        .contains("sidecar.auditSpool.sizeLimit: Does not match pattern");
+  }
+
+  @Test
   void template_privilegedSidecar_failsNamingPrivileged() {
     assertThat(schemaError("privileged.yaml")).contains("sidecar.containerSecurityContext.privileged:");
   }

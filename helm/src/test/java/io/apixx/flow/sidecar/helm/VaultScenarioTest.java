@@ -96,7 +96,7 @@ class VaultScenarioTest {
     assertThat(pod.findVolume(TOKEN_VOLUME)).isEmpty();
     assertThat(pod.findVolume(SECRETS_VOLUME)).isEmpty();
     assertThat(sidecar.getVolumeMounts()).extracting(VolumeMount::getName)
-        .containsExactlyInAnyOrder("flow-sidecar-socket", "flow-sidecar-tmp", "flow-sidecar-config");
+        .containsExactlyInAnyOrder("flow-sidecar-socket", "flow-sidecar-tmp", "flow-sidecar-audit-spool", "flow-sidecar-config");
   }
 
   private static Map<String, SecretProjection> secretSourcesByFirstPath(Volume v) {
