@@ -327,6 +327,54 @@ public final class E2eStack implements AutoCloseable {
     }
   }
 
+  /**
+   * Releases of one connector in a loop on one thread until closed: every outcome is kept, so a
+   * test can check what callers saw during a fault (statuses, longest call, no value on failure)
+   * and that every successful release reached the collector.
+   */
+  public static final class Load implements AutoCloseable {
+    private final java.util.Queue<Release> seen = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Thread thread;
+
+    public Load(FlowSidecarClient run, String connector, Duration pause) {
+      thread = new Thread(() -> {
+        while (!stop.get()) {
+          seen.add(release(run, connector));
+          try {
+            Thread.sleep(pause.toMillis());
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "e2e-load");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    /** Every outcome so far, and forgets them. */
+    public List<Release> drain() {
+      List<Release> out = new ArrayList<>();
+      Release r;
+      while ((r = seen.poll()) != null) {
+        out.add(r);
+      }
+      return out;
+    }
+
+    /** Moves every outcome so far into {@code into}; always true (for use inside poll conditions). */
+    public boolean collect(List<Release> into) {
+      into.addAll(drain());
+      return true;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop.set(true);
+      thread.join(30_000);
+    }
+  }
+
   @Override
   public void close() throws Exception {
     for (ManagedChannel ch : channels) {
