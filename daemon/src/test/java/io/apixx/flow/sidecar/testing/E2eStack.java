@@ -98,13 +98,33 @@ public final class E2eStack implements AutoCloseable {
 
   // ---- the collector ----
 
-  /** {@code host:port} the collector listens on (the same across restarts). */
+  /** The port daemons send their audit streams to. */
+  public int collectorPort() {
+    return collectorPort;
+  }
+
+  /** A free loopback port now. */
+  public static int freePort() throws java.io.IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** {@code host:port} daemons stream to (the same across collector restarts). */
   public String collectorAddress() {
     return "127.0.0.1:" + collectorPort;
   }
 
   /** Starts the collector process (again) on {@link #collectorAddress()} and waits until it serves. */
   public DaemonProcess startCollector() throws Exception {
+    return startCollectorOn(collectorPort);
+  }
+
+  /**
+   * Starts the collector process (again) on loopback {@code port} (e.g. behind a {@link FaultProxy}
+   * listening on {@link #collectorPort()}) and waits until it serves.
+   */
+  public DaemonProcess startCollectorOn(int port) throws Exception {
     Path config = Files.writeString(dir.resolve("collector.yaml"),
         "server:\n"
             + "  socket_path: " + dir.resolve("collector-run/collector.sock") + "\n"
@@ -113,7 +133,7 @@ public final class E2eStack implements AutoCloseable {
             + "metrics:\n"
             + "  address: 127.0.0.1:0\n"
             + "collector:\n"
-            + "  address: " + collectorAddress() + "\n"
+            + "  address: 127.0.0.1:" + port + "\n"
             + "  tls:\n"
             + "    plaintext: true\n"
             + "  database:\n"
