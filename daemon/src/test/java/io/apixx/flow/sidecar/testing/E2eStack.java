@@ -224,7 +224,12 @@ public final class E2eStack implements AutoCloseable {
         "kms.uri=file://" + dir.resolve("keyring.json"),
         "auth.run_tokens.jwks_file=" + jwks,
         "auth.service_tokens_file=" + serviceTokens));
-    flags.addAll(extra);
+    // An extra flag for a key set above replaces it.
+    for (String e : extra) {
+      String key = e.substring(0, e.indexOf('=') + 1);
+      flags.removeIf(f -> f.startsWith(key));
+      flags.add(e);
+    }
     List<String> args = new ArrayList<>(List.of("serve"));
     for (String f : flags) {
       args.add("--set");
