@@ -193,7 +193,7 @@ public final class Main {
         }
         AuditUploader uploader =
             new AuditUploader(spool, channel, ac.collector().batchSize(), ac.collector().maxInFlight(),
-                ac.collector().backoffInitial(), ac.collector().backoffMax(), metrics);
+                ac.collector().backoffInitial(), ac.collector().backoffMax(), ac.collector().ackTimeout(), metrics);
         resources.push(uploader.start());
       }
       if (!dbc.configured()) {

@@ -27,6 +27,13 @@ import org.slf4j.LoggerFactory;
  * stream (backpressure) and the spool absorbs the difference. After a failure the uploader waits
  * with exponential backoff and full jitter before it reconnects.
  *
+ * <p>A collector that accepts the stream but stops acknowledging (a hung process whose connection
+ * stays open, a middlebox that swallows the replies) would otherwise hold the stream forever while
+ * the spool fills: when events are outstanding and no acknowledgement arrives for {@code
+ * ackTimeout}, the stream is cancelled, the channel's connection is dropped ({@link
+ * io.grpc.ManagedChannel#enterIdle}) and the uploader reconnects on a fresh one, resending what
+ * was not acknowledged.
+ *
  * <p>One background thread. Thread-safe start/close.
  */
 public final class AuditUploader implements AutoCloseable {
@@ -39,13 +46,32 @@ public final class AuditUploader implements AutoCloseable {
   private final int maxInFlight;
   private final Duration backoffInitial;
   private final Duration backoffMax;
+  private final Duration ackTimeout;
   private final Metrics metrics;
   private final Thread thread;
   private volatile boolean closed;
   private volatile boolean connected;
 
+  /** An uploader with the default acknowledgement timeout of 30 s. */
   public AuditUploader(
       AuditSpool spool, Channel collector, int batchSize, int maxInFlight, Duration backoffInitial, Duration backoffMax, Metrics metrics) {
+    this(spool, collector, batchSize, maxInFlight, backoffInitial, backoffMax, DEFAULT_ACK_TIMEOUT, metrics);
+  }
+
+  /** The default of {@code audit.collector.ack_timeout}. */
+  public static final Duration DEFAULT_ACK_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * @param ackTimeout longest wait for an acknowledgement while events are outstanding, before the
+   *     stream is abandoned and reopened on a new connection (positive)
+   */
+  public AuditUploader(
+      AuditSpool spool, Channel collector, int batchSize, int maxInFlight, Duration backoffInitial, Duration backoffMax,
+      Duration ackTimeout, Metrics metrics) {
+    if (ackTimeout.isNegative() || ackTimeout.isZero()) {
+      throw new IllegalArgumentException("ackTimeout must be positive");
+    }
+    this.ackTimeout = ackTimeout;
     this.spool = spool;
     this.stub = AuditIngestServiceGrpc.newStub(collector);
     this.channel = collector;
@@ -114,10 +140,23 @@ public final class AuditUploader implements AutoCloseable {
     ClientCallStreamObserver<StreamRequest> out = s.awaitStarted();
     AuditSpool.Reader reader = spool.reader(spool.acknowledgedSequence());
     TreeMap<Long, ByteString> sentHashes = new TreeMap<>();
+    boolean stalled = false;
+    long ackedSeen = spool.acknowledgedSequence();
+    long progressAt = System.nanoTime();
     try {
       while (!closed) {
         s.throwIfFailed();
-        long inFlight = reader.position() - spool.acknowledgedSequence();
+        long acked = spool.acknowledgedSequence();
+        long inFlight = reader.position() - acked;
+        long now = System.nanoTime();
+        if (acked != ackedSeen || inFlight <= 0) {
+          ackedSeen = acked;
+          progressAt = now;
+        } else if (now - progressAt > ackTimeout.toNanos()) {
+          stalled = true;
+          throw new IOException("no acknowledgement from the collector for " + ackTimeout.toMillis() + " ms with "
+              + inFlight + " event(s) outstanding; reconnecting");
+        }
         if (inFlight >= maxInFlight || !out.isReady()) {
           s.awaitSignal(100);
           continue;
@@ -141,6 +180,10 @@ public final class AuditUploader implements AutoCloseable {
         out.onCompleted();
       } else {
         out.cancel("audit stream restarting", null);
+      }
+      if (stalled && channel instanceof io.grpc.ManagedChannel managed) {
+        // The connection may be the one swallowing the replies: open the next stream on a new one.
+        managed.enterIdle();
       }
     }
   }

@@ -35,6 +35,8 @@ public record AuditConfig(
    * @param maxInFlight events sent and not yet acknowledged at most (backpressure)
    * @param backoffInitial first reconnect delay
    * @param backoffMax longest reconnect delay (with full jitter)
+   * @param ackTimeout longest wait for an acknowledgement while events are outstanding; then the
+   *     stream is reopened on a new connection
    */
   public record Collector(
       ListenAddress address,
@@ -46,7 +48,8 @@ public record AuditConfig(
       int batchSize,
       int maxInFlight,
       Duration backoffInitial,
-      Duration backoffMax) {
+      Duration backoffMax,
+      Duration ackTimeout) {
 
     public Optional<ListenAddress> target() {
       return Optional.ofNullable(address);
@@ -57,6 +60,7 @@ public record AuditConfig(
       Check.range("audit.collector.max_in_flight", maxInFlight, 1, 1_000_000);
       Check.positive("audit.collector.backoff_initial", backoffInitial);
       Check.positive("audit.collector.backoff_max", backoffMax);
+      Check.positive("audit.collector.ack_timeout", ackTimeout);
       if (address != null && !plaintext) {
         Check.notBlank("audit.collector.ca_file", caFile);
         Check.notBlank("audit.collector.cert_file", certFile);

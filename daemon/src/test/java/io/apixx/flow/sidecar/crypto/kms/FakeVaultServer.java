@@ -62,7 +62,7 @@ import javax.net.ssl.SSLParameters;
  * #setLatency}, {@link #failLogins}, {@link #setErrorDetail}. Time (token TTLs) comes from the
  * injected clock, shared with the adapter under test. Thread-safe.
  */
-final class FakeVaultServer implements AutoCloseable {
+public final class FakeVaultServer implements AutoCloseable {
   static final String ROLE = "flow-sidecar";
   static final String KUBERNETES_MOUNT = "kubernetes";
   static final String TRANSIT_MOUNT = "transit";
@@ -108,7 +108,7 @@ final class FakeVaultServer implements AutoCloseable {
   }
 
   /** A plain-HTTP server on a free loopback port. */
-  static FakeVaultServer http(Clock clock) throws IOException {
+  public static FakeVaultServer http(Clock clock) throws IOException {
     HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     return new FakeVaultServer(s, clock, null);
   }
@@ -134,7 +134,7 @@ final class FakeVaultServer implements AutoCloseable {
   }
 
   /** {@code host:port} for a {@code vault-transit://} URI. */
-  String hostPort() {
+  public String hostPort() {
     return "127.0.0.1:" + server.getAddress().getPort();
   }
 
@@ -159,7 +159,7 @@ final class FakeVaultServer implements AutoCloseable {
   }
 
   /** Creates a token directly (as an operator or Vault Agent would) for token-file auth. */
-  String issueToken(Duration ttl) {
+  public String issueToken(Duration ttl) {
     String token = newToken();
     Instant now = clock.instant();
     tokens.put(token, new TokenState(now.plus(ttl), ttl, false, now.plus(ttl)));
@@ -167,7 +167,7 @@ final class FakeVaultServer implements AutoCloseable {
   }
 
   /** The next {@code n} requests of any kind fail with {@code status} and an error body. */
-  void failNext(int n, int status) {
+  public void failNext(int n, int status) {
     failureStatus = status;
     failuresLeft.set(n);
   }
@@ -190,7 +190,7 @@ final class FakeVaultServer implements AutoCloseable {
   }
 
   /** Every response is delayed by {@code d} (real time). */
-  void setLatency(Duration d) {
+  public void setLatency(Duration d) {
     latency = d;
   }
 
@@ -237,7 +237,7 @@ final class FakeVaultServer implements AutoCloseable {
   }
 
   /** Requests seen for an endpoint such as {@code decrypt} or {@code datakey/plaintext}. */
-  int calls(String endpoint) {
+  public int calls(String endpoint) {
     AtomicInteger n = calls.get(endpoint);
     return n == null ? 0 : n.get();
   }
