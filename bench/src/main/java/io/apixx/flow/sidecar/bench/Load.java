@@ -57,6 +57,19 @@ final class Load {
 
   /** {@code inflight} calls in flight for {@code nanos}; errors are counted and not timed. */
   static Result closed(Op op, int inflight, long nanos) throws InterruptedException {
+    return closed(op, inflight, nanos, false);
+  }
+
+  private static final java.util.concurrent.ScheduledExecutorService RETRY =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("load-retry").unstarted(r));
+  private static final io.grpc.Metadata.Key<String> RETRY_AFTER = io.grpc.Metadata.Key.of("retry-after-ms", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * As {@link #closed(Op, int, long)}; with {@code politeRetry} a refused call's slot waits what
+   * the daemon's {@code retry-after-ms} trailer says (at most 1 s; 50 ms without one) before its
+   * next call, as a well-behaved client does.
+   */
+  static Result closed(Op op, int inflight, long nanos, boolean politeRetry) throws InterruptedException {
     SynchronizedHistogram h = new SynchronizedHistogram(TimeUnit.MINUTES.toNanos(2), 3);
     AtomicLong calls = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -65,7 +78,7 @@ final class Load {
     long start = System.nanoTime();
     long end = start + nanos;
     for (int s = 0; s < inflight; s++) {
-      new Slot(op, end, h, calls, errors, codes, done).issue();
+      new Slot(op, end, h, calls, errors, codes, done, politeRetry).issue();
     }
     if (!done.await(nanos / 1_000_000 + 60_000, TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("calls still in flight 60 s after the phase");
@@ -88,9 +101,11 @@ final class Load {
     final AtomicLong errors;
     final Map<String, Long> codes;
     final CountDownLatch done;
+    final boolean politeRetry;
     long t0;
 
-    Slot(Op op, long end, SynchronizedHistogram h, AtomicLong calls, AtomicLong errors, Map<String, Long> codes, CountDownLatch done) {
+    Slot(Op op, long end, SynchronizedHistogram h, AtomicLong calls, AtomicLong errors, Map<String, Long> codes, CountDownLatch done, boolean politeRetry) {
+      this.politeRetry = politeRetry;
       this.op = op;
       this.end = end;
       this.h = h;
@@ -122,6 +137,19 @@ final class Load {
     public void onFailure(Throwable t) {
       errors.incrementAndGet();
       codes.merge(code(t), 1L, Long::sum);
+      if (politeRetry && System.nanoTime() < end) {
+        long waitMs = 50;
+        io.grpc.Metadata trailers = Status.trailersFromThrowable(t);
+        if (trailers != null && trailers.get(RETRY_AFTER) != null) {
+          try {
+            waitMs = Math.min(1000, Long.parseLong(trailers.get(RETRY_AFTER)));
+          } catch (NumberFormatException e) {
+            // keep 50 ms
+          }
+        }
+        RETRY.schedule(this::next, waitMs, TimeUnit.MILLISECONDS);
+        return;
+      }
       if (System.nanoTime() < end) {
         // Back off a little so that a failing path does not spin.
         LockSupport.parkNanos(1_000_000);
