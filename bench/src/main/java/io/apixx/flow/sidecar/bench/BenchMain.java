@@ -70,6 +70,10 @@ public final class BenchMain {
   static final double SCALE = QUICK ? 0.25 : 1.0;
   static final int NPROC = Runtime.getRuntime().availableProcessors();
 
+  /** {@code BenchMain REPO footprint}: only the footprint phase (for tuning the launcher's flags). */
+  static boolean footprintOnly;
+  /** {@code BenchMain REPO storm}: only Login and the login storm. */
+  static boolean stormOnly;
   static Path repo;
   static Path dist;
   static Path work;
@@ -91,6 +95,8 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     long t0 = System.nanoTime();
     repo = Path.of(args.length > 0 ? args[0] : ".").toAbsolutePath().normalize();
+    footprintOnly = args.length > 1 && args[1].equals("footprint");
+    stormOnly = args.length > 1 && args[1].equals("storm");
     dist = repo.resolve("daemon/target/flow-sidecar");
     work = Files.createDirectories(repo.resolve("bench/target/work"));
     logs = Files.createDirectories(repo.resolve("bench/target/logs"));
@@ -102,6 +108,10 @@ public final class BenchMain {
     figures.put("run", run);
 
     section("daemon", BenchMain::daemonPhases);
+    if (footprintOnly || stormOnly) {
+      System.out.println(figures.get(footprintOnly ? "footprint" : "daemon"));
+      System.exit(0);
+    }
     section("spool", BenchMain::spoolPhase);
     section("unwrap", () -> {
       double ns = BenchUnwrap.medianNanos(Files.createTempDirectory(work, "unwrap-"), QUICK ? 2_000 : 20_000);
@@ -213,6 +223,10 @@ public final class BenchMain {
         "auth.run_tokens.jwks_file=" + dev.resolve("run-token-jwks.json"),
         "auth.service_tokens_file=" + dev.resolve("service-tokens.yaml")));
     sets.addAll(List.of(extra));
+    String more = System.getenv("BENCH_SERVE_SET");
+    if (more != null && !more.isBlank()) {
+      sets.addAll(List.of(more.split(",")));
+    }
     for (String s : sets) {
       cmd.add("--set");
       cmd.add(s);
@@ -404,6 +418,14 @@ public final class BenchMain {
             }
             return IdentityServiceGrpc.newFutureStub(unix).withCallCredentials(new Bearer(t)).exchangeRunToken(xreq);
           }, true));
+      if (footprintOnly) {
+        footprint(serve, credStubs, greq);
+        return;
+      }
+      if (stormOnly) {
+        loginPhases(serve, unix, idStubs, vreq);
+        return;
+      }
       Map<String, Load.Result[]> acc = interleaved(paths, 3, 2, 2);
       record("daemon", acc, paths);
 
@@ -420,7 +442,9 @@ public final class BenchMain {
       tcp.shutdownNow();
       serve.stop(Duration.ofSeconds(20));
     }
-    section("startup", BenchMain::startTimes);
+    if (!footprintOnly && !stormOnly) {
+      section("startup", BenchMain::startTimes);
+    }
   }
 
   static String launcherOpts() {
@@ -531,6 +555,10 @@ public final class BenchMain {
     m.put("c1", summary(c1, true));
     m.put("c" + (2 * NPROC), summary(cN, false));
     m.put("logins_per_s_per_core", cN.throughput() / NPROC);
+    int hashThreads = Math.max(1, NPROC / 2);
+    m.put("hash_threads", hashThreads);
+    m.put("logins_per_s_per_hash_thread", cN.throughput() / hashThreads);
+    m.put("note", "auth.passwords.hash_threads default (0 = half the CPUs, at least one); per core = per CPU of the machine");
     m.put("cores", NPROC);
     put("daemon.login", m);
     plotted.put("login", c1.histogram);
