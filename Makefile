@@ -63,9 +63,13 @@ stubs-test: ## Build the three clients and run their smoke programs against the 
 	@echo "==> client smoke programs (Python, Go, TypeScript) against the contract fake"
 	tools/smoke/fake.sh
 
-bench: build ## Run the benchmarks and write bench/results/ (Markdown, JSON, SVG).
-	@echo "==> benchmarks are not yet part of this build"
-	@exit 1
+BENCH_JAVA_OPTS ?= -Xmx1g -XX:+UseParallelGC
+bench: ## Run the benchmarks (about 10 min; BENCH_QUICK=1 for a smoke run) and write bench/results/ (Markdown, JSON, SVG).
+	@echo "==> building the daemon and the benchmarks (reactor build, nothing installed)"
+	$(MVN) $(MVN_FLAGS) -q -pl bench -am package -DskipTests
+	@echo "==> running the benchmark harness (bench/target/logs has the daemons' output)"
+	$(JAVA_HOME)/bin/java $(BENCH_JAVA_OPTS) -cp bench/target/classes:$$(cat bench/target/classpath.txt) \
+	  io.apixx.flow.sidecar.bench.BenchMain $(CURDIR)
 
 FUZZ_SECONDS ?= 300
 fuzz: ## Fuzz every target (run tokens, ciphertexts, spool records, every RPC request) for FUZZ_SECONDS each.

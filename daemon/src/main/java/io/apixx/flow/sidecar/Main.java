@@ -227,7 +227,9 @@ public final class Main {
       RunTokenVerifier verifier =
           new RunTokenVerifier(runTokenKeys(auth.runTokens(), clock), auth.runTokens().issuer(), auth.runTokens().audience(),
               auth.runTokens().algorithms(), auth.runTokens().maxClockSkew(), auth.runTokens().maxLifetime(), clock);
-      int hashThreads = auth.passwords().hashThreads() == 0 ? Runtime.getRuntime().availableProcessors() : auth.passwords().hashThreads();
+      // 0: half the CPUs (at least one), so that a login storm leaves CPU to the cached paths
+      // (ValidateSession, GetCredential); bench/results/report.md measures the trade-off.
+      int hashThreads = auth.passwords().hashThreads() == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors() / 2) : auth.passwords().hashThreads();
       PasswordHasher hasher =
           new PasswordHasher(auth.passwords().bcryptCost(), BoundedExecutors.fixed("bcrypt", hashThreads, auth.passwords().hashQueue()));
       resources.push(hasher);

@@ -37,6 +37,12 @@ public final class AuditDeliveryLatencyBenchmark {
   public static void main(String[] args) throws Exception {
     int rate = args.length > 0 ? Integer.parseInt(args[0]) : 500;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+    measure(rate, seconds);
+    System.exit(0);
+  }
+
+  /** Runs the benchmark, prints its figures and returns the latency histogram (nanoseconds). */
+  static Histogram measure(int rate, int seconds) throws Exception {
     int warmup = Math.max(1, rate * 5);
     int total = warmup + rate * seconds;
     AtomicLongArray recordedAt = new AtomicLongArray(total + 1);
@@ -72,7 +78,7 @@ public final class AuditDeliveryLatencyBenchmark {
           latency.getTotalCount(), ms(latency, 50), ms(latency, 90), ms(latency, 99), ms(latency, 99.9), latency.getMaxValue() / 1e6);
       System.out.printf("  recorder fell behind its schedule by at most %.2f ms; spool group commits %d%n", behind / 1e6, spool.syncCount());
     }
-    System.exit(0);
+    return latency;
   }
 
   private static double ms(Histogram h, double percentile) {

@@ -141,7 +141,8 @@ public class TenantReadBenchmark {
     microsPerOp.forEach((name, us) -> System.out.printf("%-22s %8.1f us/op  %.2fx bareRead%n", name, us, us / base));
   }
 
-  private static void paired(int rounds) {
+  /** Interleaved reads, {@code rounds} of each; returns the median microseconds per read kind. */
+  static Map<String, Double> paired(int rounds) {
     TenantReadBenchmark b = new TenantReadBenchmark();
     b.setUp();
     try {
@@ -169,6 +170,7 @@ public class TenantReadBenchmark {
       });
       System.out.println("paired: " + rounds + " interleaved rounds, median latency per read");
       print(medians);
+      return medians;
     } finally {
       b.tearDown();
     }

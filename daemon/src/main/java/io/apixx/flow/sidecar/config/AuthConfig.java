@@ -103,7 +103,7 @@ public record AuthConfig(
 
   /**
    * @param bcryptCost cost of new hashes; stored hashes with a lower cost are re-hashed at login
-   * @param hashThreads threads of the bounded hashing executor (0: number of CPUs)
+   * @param hashThreads threads of the bounded hashing executor (0: half the CPUs, at least one)
    * @param hashQueue logins that may wait for a hashing thread; beyond that RESOURCE_EXHAUSTED
    */
   public record Passwords(int bcryptCost, int hashThreads, int hashQueue) {
