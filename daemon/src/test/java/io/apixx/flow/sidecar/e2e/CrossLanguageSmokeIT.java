@@ -108,6 +108,30 @@ class CrossLanguageSmokeIT {
   }
 
   /**
+   * A standard gRPC client that is none of this project's code ({@code tools/smoke/standard_client.py}:
+   * Debian's grpcio with the upstream health and reflection protos) sees SERVING and lists the three
+   * v1 services through reflection, over the Unix socket and loopback TCP.
+   */
+  @org.junit.jupiter.api.Test
+  void standardClient_healthServingAndReflectionListsTheThreeV1Services() throws Exception {
+    List<String> cmd = List.of(
+        System.getProperty("flow.smoke.python", "/usr/bin/python3"),
+        repo.resolve("tools/smoke/standard_client.py").toString(),
+        "unix://" + daemon.socket(), daemon.tcpTarget().orElseThrow());
+
+    Result r = exec("smoke-standard-client", cmd, repo, Map.of(), PROGRAM_TIMEOUT);
+
+    assertThat(r.exitCode()).as("standard client failed:\n%s", r.output()).isZero();
+    assertThat(r.output().lines().filter(l -> l.startsWith("PASS reflection")))
+        .hasSize(2)
+        .allSatisfy(l -> assertThat(l).contains(
+            "apixx.flow.sidecar.v1.IdentityService",
+            "apixx.flow.sidecar.v1.CredentialService",
+            "apixx.flow.sidecar.v1.AuditIngestService"));
+    assertThat(r.output().lines().filter(l -> l.startsWith("PASS health")).count()).isEqualTo(2);
+  }
+
+  /**
    * A fresh run token for the demo tenant from {@code flow-sidecar mint-run-token}, run in the dev
    * daemon's working directory (it signs with the dev key under {@code .dev/}). Standard output,
    * which carries the token, stays in memory; standard error goes to the log directory.
