@@ -24,7 +24,9 @@ if [ ! -d daemon/target/test-classes ]; then
   echo "==> compiling the tests first"
   mvn -B -q -ntp -pl daemon -am test-compile
 fi
-mvn -B -q -ntp -o -pl daemon dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null
+# With -am and a compile phase in the same invocation, the reactor supplies the contract and client
+# modules from their target/ directories: nothing needs to be installed in ~/.m2 (a fresh machine).
+mvn -B -q -ntp -pl daemon -am test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null
 root=$(pwd)
 cp="$root/daemon/target/test-classes:$root/daemon/target/classes:$(cat daemon/target/test-classpath.txt)"
 resources=daemon/src/test/resources/io/apixx/flow/sidecar/fuzz
