@@ -103,13 +103,7 @@ class ClockStepIT {
       assertThat(stepped.get("-600s").toSeconds()).isBetween(-660L, -540L);
       assertThat(stepped.get("0s").toSeconds()).isBetween(-60L, 60L);
       assertThat(d.isAlive()).isTrue();
-      List<String> ok = all.stream().map(Release::requestId).toList();
-      E2eStack.await("every successful release at the collector", Duration.ofSeconds(30),
-          () -> stack.releasesAtCollector(ok).values().stream().allMatch(n -> n >= 1));
-      assertThat(stack.releasesAtCollector(ok).values()).allMatch(n -> n == 1);
-      String instance = stack.instances().get(0);
-      assertThat(stack.gaps(instance)).isZero();
-      assertThat(stack.duplicateSequences(instance)).isZero();
+      stack.assertSuccessfulReleasesStoredExactlyOnce(all);
     }
   }
 }

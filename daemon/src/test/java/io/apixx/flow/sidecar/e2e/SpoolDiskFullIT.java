@@ -96,13 +96,7 @@ class SpoolDiskFullIT {
         Files.deleteIfExists(filler);
       }
       assertThat(d.isAlive()).as("recovered without a restart").isTrue();
-      List<String> ok = all.stream().filter(r -> r.code() == Status.Code.OK).map(Release::requestId).toList();
-      E2eStack.await("every successful release at the collector", Duration.ofSeconds(30),
-          () -> stack.releasesAtCollector(ok).values().stream().allMatch(n -> n >= 1));
-      assertThat(stack.releasesAtCollector(ok).values()).allMatch(n -> n == 1);
-      String instance = stack.instances().get(0);
-      assertThat(stack.gaps(instance)).isZero();
-      assertThat(stack.duplicateSequences(instance)).isZero();
+      stack.assertSuccessfulReleasesStoredExactlyOnce(all);
       d.terminate();
       d.awaitExit(Duration.ofSeconds(20));
     } finally {

@@ -172,6 +172,21 @@ public final class E2eStack implements AutoCloseable {
     return counts;
   }
 
+  /**
+   * Asserts what every fault test promises about the audit trail: each release in {@code releases}
+   * that the client saw succeed is stored at the collector exactly once (waiting up to 30 s for the
+   * spool to drain), and the single daemon instance's chain has no gap and no duplicate.
+   */
+  public void assertSuccessfulReleasesStoredExactlyOnce(Collection<Release> releases) throws InterruptedException {
+    List<String> ok = releases.stream().filter(r -> r.code() == Status.Code.OK).map(Release::requestId).toList();
+    await("every successful release at the collector", Duration.ofSeconds(30),
+        () -> releasesAtCollector(ok).values().stream().allMatch(n -> n >= 1));
+    org.assertj.core.api.Assertions.assertThat(releasesAtCollector(ok).values()).allMatch(n -> n == 1);
+    String instance = instances().get(0);
+    org.assertj.core.api.Assertions.assertThat(gaps(instance)).isZero();
+    org.assertj.core.api.Assertions.assertThat(duplicateSequences(instance)).isZero();
+  }
+
   /** Records stored for {@code instance}. */
   public long recordsOf(String instance) {
     return audit.sql().count("SELECT count(*) FROM audit.events WHERE daemon_instance = ?", instance);
