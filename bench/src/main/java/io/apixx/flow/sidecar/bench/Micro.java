@@ -1,9 +1,16 @@
 package io.apixx.flow.sidecar.bench;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -16,10 +23,10 @@ final class Micro {
   static void aead() throws Exception {
     var opts = new OptionsBuilder()
         .include(AeadBenchmark.class.getName() + "\\.(envelopeOpen|rawJceDecrypt)$")
-        .forks(1)
+        .forks(BenchMain.QUICK ? 1 : 2)
         .warmupIterations(BenchMain.QUICK ? 1 : 3)
         .warmupTime(TimeValue.seconds(1))
-        .measurementIterations(BenchMain.QUICK ? 2 : 5)
+        .measurementIterations(BenchMain.QUICK ? 2 : 6)
         .measurementTime(TimeValue.seconds(1))
         .jvmArgs("-Xmx256m")
         .build();
@@ -30,18 +37,68 @@ final class Micro {
       Map<String, Object> one = new LinkedHashMap<>();
       one.put("ns_per_op", r.getPrimaryResult().getScore());
       one.put("error_ns", r.getPrimaryResult().getScoreError());
+      // The target uses the median of the iteration means: on a shared machine another process
+      // stealing the core for one iteration should not decide the ratio (noise only adds time).
+      List<Double> iterations = new ArrayList<>();
+      for (BenchmarkResult b : r.getBenchmarkResults()) {
+        for (IterationResult i : b.getIterationResults()) {
+          iterations.add(i.getPrimaryResult().getScore());
+        }
+      }
+      Collections.sort(iterations);
+      one.put("median_iteration_ns", iterations.get(iterations.size() / 2));
+      one.put("iterations", iterations.size());
       m.put(name, one);
     }
-    m.put("config", "JMH average time, 1 fork, 1 KiB credential, AES-256-GCM, thread-local Cipher for the raw baseline");
+    m.put("config", "JMH average time, " + (BenchMain.QUICK ? 1 : 2) + " forks x " + (BenchMain.QUICK ? 2 : 6) + " iterations of 1 s, target on the median iteration; 1 KiB credential, AES-256-GCM, thread-local Cipher for the raw baseline");
     BenchMain.put("aead", m);
   }
 
-  static void tenantRead() {
-    Map<String, Double> medians = TenantReadBenchmark.paired(BenchMain.QUICK ? 3_000 : 20_000);
+  /**
+   * Issue 3's ratio, measured in a child JVM pinned to one CPU ({@code taskset -c 0}; the test
+   * PostgreSQL it starts inherits the pinning). Why pinned: on this 2-vCPU VM a round trip costs
+   * about 37 us when the database backend runs on the client's vCPU and 60 to 120 us when it
+   * must wake the other, idle vCPU (an inter-processor interrupt through the hypervisor). Which
+   * backend lands where is the scheduler's choice and sticks for a run, so unpinned the two pools'
+   * backends measured 1.03x in one run and 2.06x in another for the same code. Pinned, both reads
+   * pay the same wake-up cost and the ratio is the work each one does. The unpinned figures are
+   * reported beside it.
+   */
+  static void tenantRead() throws Exception {
+    int rounds = BenchMain.QUICK ? 3_000 : 20_000;
     Map<String, Object> m = new LinkedHashMap<>();
-    medians.forEach((k, v) -> m.put(k + "_p50_us", v));
-    m.put("config", "paired: the three reads interleaved one by one in one JVM (test harness's embedded PostgreSQL), median latency each");
+    Map<String, Double> pinned = pairedInChild(rounds, List.of("taskset", "-c", "0"));
+    pinned.forEach((k, v) -> m.put(k + "_p50_us", v));
+    m.put("config", "paired: the three reads interleaved one by one in shuffled order, in a child JVM pinned with taskset -c 0"
+        + " together with the test harness's embedded PostgreSQL; median latency each; " + rounds + " rounds");
+    Map<String, Object> unpinned = new LinkedHashMap<>();
+    pairedInChild(rounds, List.of()).forEach((k, v) -> unpinned.put(k + "_p50_us", v));
+    unpinned.put("config", "the same, not pinned: the scheduler places the client and the two database backends");
+    m.put("unpinned", unpinned);
     BenchMain.put("tenant_read", m);
+  }
+
+  private static Map<String, Double> pairedInChild(int rounds, List<String> prefix) throws Exception {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
+        "-cp", System.getProperty("java.class.path"), TenantReadBenchmark.class.getName(), "paired", Integer.toString(rounds)));
+    Path log = Files.createTempFile(BenchMain.logs, "tenant-read-", ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IllegalStateException("tenant read benchmark failed; see " + log);
+    }
+    Map<String, Double> medians = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(log)) {
+      String[] f = line.split(" ");
+      if (f.length == 3 && f[0].equals("median")) {
+        medians.put(f[1], Double.parseDouble(f[2]));
+      }
+    }
+    if (!medians.containsKey("bareRead") || !medians.containsKey("tenantRead")) {
+      throw new IllegalStateException("tenant read benchmark printed no medians; see " + log);
+    }
+    return medians;
   }
 
   static void inProcess() throws Exception {

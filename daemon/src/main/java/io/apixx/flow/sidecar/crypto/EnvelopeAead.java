@@ -112,7 +112,7 @@ public final class EnvelopeAead {
     }
     byte[] out = new byte[OVERHEAD + plaintext.length];
     out[0] = FORMAT_V1;
-    aead.encryptInto(dek, plaintext, context.associatedData(), out, 1);
+    aead.encryptInto(dek, plaintext, context.associatedDataShared(), out, 1);
     return out;
   }
 
@@ -127,6 +127,6 @@ public final class EnvelopeAead {
     Objects.requireNonNull(dek, "dek");
     Objects.requireNonNull(context, "context");
     Layout layout = layout(ciphertext);
-    return aead.decryptAt(dek, ciphertext, layout.ivOffset(), context.associatedData());
+    return aead.decryptAt(dek, ciphertext, layout.ivOffset(), context.associatedDataShared());
   }
 }

@@ -8,6 +8,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -37,16 +38,8 @@ import java.util.regex.Pattern;
  *
  * Example: purpose "totp-seed", tenant "t1", connector "c", credential "k", version 3 encodes as
  * {@code 01 0009 746f74702d73656564 0002 7431 0001 63 0001 6b 0000000000000003}.
- *
- * @param tenantId the owning tenant; 1 to {@value #MAX_FIELD_BYTES} UTF-8 bytes
- * @param connectorId the connector the credential belongs to; 1 to {@value #MAX_FIELD_BYTES} bytes
- * @param credentialId the credential; 1 to {@value #MAX_FIELD_BYTES} bytes
- * @param version the credential version, {@code >= 0}; each version has its own data key
- * @param purpose a fixed name of what is sealed, such as {@value #PURPOSE_CONNECTOR_CREDENTIAL}:
- *     lower-case letters, digits, '.' and '-', at most 64 characters
  */
-public record SealContext(
-    String tenantId, String connectorId, String credentialId, long version, String purpose) {
+public final class SealContext {
 
   /** Purpose of a connector credential (OAuth token, API key, certificate). */
   public static final String PURPOSE_CONNECTOR_CREDENTIAL = "connector-credential";
@@ -57,28 +50,44 @@ public record SealContext(
 
   private static final Pattern PURPOSE = Pattern.compile("[a-z0-9][a-z0-9.-]{0,63}");
 
+  private final String tenantId;
+  private final String connectorId;
+  private final String credentialId;
+  private final long version;
+  private final String purpose;
+  // Encoded once: a context is immutable, and re-encoding it on every open would be a tenth of
+  // the cost of decrypting a 1 KiB credential. Never handed out; associatedData() copies it.
+  private final byte[] aad;
+
   /**
+   * Validates the fields and encodes the associated data.
+   *
+   * @param tenantId the owning tenant; 1 to {@value #MAX_FIELD_BYTES} UTF-8 bytes
+   * @param connectorId the connector the credential belongs to; 1 to {@value #MAX_FIELD_BYTES} bytes
+   * @param credentialId the credential; 1 to {@value #MAX_FIELD_BYTES} bytes
+   * @param version the credential version, {@code >= 0}; each version has its own data key
+   * @param purpose a fixed name of what is sealed, such as {@value #PURPOSE_CONNECTOR_CREDENTIAL}:
+   *     lower-case letters, digits, '.' and '-', at most 64 characters
    * @throws SidecarException ({@link ErrorKind#INVALID_ARGUMENT}) naming the offending field (never
    *     its value) if a field is missing, empty, too long, not well-formed Unicode, or negative
    */
-  public SealContext {
-    checkId("tenantId", tenantId);
-    checkId("connectorId", connectorId);
-    checkId("credentialId", credentialId);
+  public SealContext(
+      String tenantId, String connectorId, String credentialId, long version, String purpose) {
+    byte[] t = checkId("tenantId", tenantId);
+    byte[] c = checkId("connectorId", connectorId);
+    byte[] r = checkId("credentialId", credentialId);
     if (version < 0) {
       throw invalid("version must not be negative");
     }
     if (purpose == null || !PURPOSE.matcher(purpose).matches()) {
       throw invalid("purpose must be 1-64 characters of a-z, 0-9, '.' and '-'");
     }
-  }
-
-  /** The canonical associated data described in the class comment; a new array per call. */
-  public byte[] associatedData() {
-    byte[] p = utf8(purpose);
-    byte[] t = utf8(tenantId);
-    byte[] c = utf8(connectorId);
-    byte[] r = utf8(credentialId);
+    this.tenantId = tenantId;
+    this.connectorId = connectorId;
+    this.credentialId = credentialId;
+    this.version = version;
+    this.purpose = purpose;
+    byte[] p = purpose.getBytes(StandardCharsets.US_ASCII);
     ByteBuffer out =
         ByteBuffer.allocate(1 + 2 + p.length + 2 + t.length + 2 + c.length + 2 + r.length + 8);
     out.put(EnvelopeAead.FORMAT_V1);
@@ -87,7 +96,59 @@ public record SealContext(
     putField(out, c);
     putField(out, r);
     out.putLong(version);
-    return out.array();
+    this.aad = out.array();
+  }
+
+  /** The owning tenant. */
+  public String tenantId() {
+    return tenantId;
+  }
+
+  /** The connector the credential belongs to. */
+  public String connectorId() {
+    return connectorId;
+  }
+
+  /** The credential. */
+  public String credentialId() {
+    return credentialId;
+  }
+
+  /** The credential version. */
+  public long version() {
+    return version;
+  }
+
+  /** What is sealed, such as {@value #PURPOSE_CONNECTOR_CREDENTIAL}. */
+  public String purpose() {
+    return purpose;
+  }
+
+  /** The canonical associated data described in the class comment; a new array per call. */
+  public byte[] associatedData() {
+    return aad.clone();
+  }
+
+  /** The same bytes without the copy, for {@link EnvelopeAead}, which only reads them. */
+  byte[] associatedDataShared() {
+    return aad;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    // The encoding is injective, so equal bytes mean equal fields.
+    return o instanceof SealContext other && Arrays.equals(aad, other.aad);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(aad);
+  }
+
+  @Override
+  public String toString() {
+    return "SealContext[tenantId=" + tenantId + ", connectorId=" + connectorId + ", credentialId="
+        + credentialId + ", version=" + version + ", purpose=" + purpose + "]";
   }
 
   private static void putField(ByteBuffer out, byte[] field) {
@@ -95,35 +156,34 @@ public record SealContext(
     out.put(field);
   }
 
-  private static void checkId(String name, String value) {
+  /** Validates an identifier and returns its UTF-8 encoding. */
+  private static byte[] checkId(String name, String value) {
     if (value == null || value.isEmpty()) {
       throw invalid(name + " is required");
     }
-    int bytes = strictUtf8Length(name, value);
-    if (bytes > MAX_FIELD_BYTES) {
+    byte[] bytes = strictUtf8(name, value);
+    if (bytes.length > MAX_FIELD_BYTES) {
       throw invalid(name + " must be at most " + MAX_FIELD_BYTES + " UTF-8 bytes");
     }
+    return bytes;
   }
 
   /**
    * Lone surrogates would all encode to '?', so two different ids could share one encoding;
    * rejecting them keeps the encoding injective.
    */
-  private static int strictUtf8Length(String name, String value) {
+  private static byte[] strictUtf8(String name, String value) {
     CharsetEncoder encoder =
         StandardCharsets.UTF_8
             .newEncoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
     try {
-      return encoder.encode(CharBuffer.wrap(value)).remaining();
+      ByteBuffer encoded = encoder.encode(CharBuffer.wrap(value));
+      return Arrays.copyOf(encoded.array(), encoded.limit());
     } catch (CharacterCodingException e) {
       throw invalid(name + " is not well-formed Unicode");
     }
-  }
-
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   private static SidecarException invalid(String problem) {

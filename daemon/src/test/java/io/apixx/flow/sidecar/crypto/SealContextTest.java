@@ -20,6 +20,28 @@ class SealContextTest {
   }
 
   @Test
+  void associatedData_callerMutatesItsCopy_contextUnchanged() {
+    SealContext ctx = new SealContext("t1", "c", "k", 3, SealContext.PURPOSE_TOTP_SEED);
+    byte[] first = ctx.associatedData();
+    first[first.length - 1] = 9;
+
+    assertThat(ctx.associatedData()[first.length - 1]).isEqualTo((byte) 3);
+    assertThat(ctx.associatedDataShared()).isEqualTo(ctx.associatedData());
+  }
+
+  @Test
+  void equality_sameFieldsEqual_anyFieldChangedNotEqual() {
+    SealContext a = new SealContext("t1", "c", "k", 3, "p");
+
+    assertThat(a).isEqualTo(new SealContext("t1", "c", "k", 3, "p"))
+        .hasSameHashCodeAs(new SealContext("t1", "c", "k", 3, "p"));
+    assertThat(a).isNotEqualTo(new SealContext("t2", "c", "k", 3, "p"))
+        .isNotEqualTo(new SealContext("t1", "c", "k", 4, "p"))
+        .isNotEqualTo(new SealContext("t1", "c", "k", 3, "q"));
+    assertThat(a.toString()).contains("tenantId=t1", "version=3", "purpose=p");
+  }
+
+  @Test
   void associatedData_fieldBoundariesShifted_differ() {
     // Without length prefixes "ab"+"c" and "a"+"bc" would collide.
     SealContext a = new SealContext("ab", "c", "k", 1, "p");
