@@ -228,10 +228,12 @@ public final class Main {
           new RunTokenVerifier(runTokenKeys(auth.runTokens(), clock), auth.runTokens().issuer(), auth.runTokens().audience(),
               auth.runTokens().algorithms(), auth.runTokens().maxClockSkew(), auth.runTokens().maxLifetime(), clock);
       // 0: half the CPUs (at least one), so that a login storm leaves CPU to the cached paths
-      // (ValidateSession, GetCredential); bench/results/report.md measures the trade-off.
+      // (ValidateSession, GetCredential); at the lowest priority (nice 19 through the launcher's
+      // flags), so that a bcrypt thread never delays them on the CPU it shares with them.
+      // bench/results/report.md measures the trade-off.
       int hashThreads = auth.passwords().hashThreads() == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors() / 2) : auth.passwords().hashThreads();
       PasswordHasher hasher =
-          new PasswordHasher(auth.passwords().bcryptCost(), BoundedExecutors.fixed("bcrypt", hashThreads, auth.passwords().hashQueue()));
+          new PasswordHasher(auth.passwords().bcryptCost(), BoundedExecutors.fixedLowPriority("bcrypt", hashThreads, auth.passwords().hashQueue()));
       resources.push(hasher);
       UserStore users = new UserStore(tenants);
       Throttle throttle = new Throttle(tenants, auth.throttle(), clock);

@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -107,6 +108,15 @@ public final class BenchMain {
     run.put("started", Instant.now().toString());
     figures.put("run", run);
 
+    if (args.length > 1 && args[1].equals("micro")) {
+      // Only the in-process parts (a quick look while tuning): AEAD, tenant read, in-process RPC.
+      section("jmh", Micro::aead);
+      section("tenant_read", Micro::tenantRead);
+      section("in_process", Micro::inProcess);
+      System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(
+          Map.of("aead", figures.get("aead"), "tenant_read", figures.get("tenant_read"), "in_process", figures.get("in_process"))));
+      System.exit(0);
+    }
     section("daemon", BenchMain::daemonPhases);
     if (footprintOnly || stormOnly) {
       System.out.println(figures.get(footprintOnly ? "footprint" : "daemon"));
@@ -323,7 +333,7 @@ public final class BenchMain {
     Proc serve = Proc.launch("serve", work, logs, Map.of(), serveCommand("serve")).awaitReady(Duration.ofMinutes(1));
     put("daemon.config", Map.of(
         "mode", "serve (production defaults) on dev mode's embedded PostgreSQL 17 and local keyring KMS; audit spool fsync on; RLS on; no collector configured (spool only)",
-        "launcher_jvm_opts", launcherOpts(),
+        "launcher_jvm_opts", launcherOpts(serve),
         "transport_of_daemon_paths", "Unix socket",
         "overrides", "server.tcp_address=127.0.0.1:0, metrics.address=127.0.0.1:0, server.shutdown_grace=2s"));
     ManagedChannel unix = unix(serve);
@@ -447,17 +457,18 @@ public final class BenchMain {
     }
   }
 
-  static String launcherOpts() {
+  /** The JVM options the launcher gave the running daemon (its command line up to the class path). */
+  static String launcherOpts(Proc daemon) {
     try {
-      for (String line : Files.readAllLines(dist.resolve("bin/flow-sidecar"))) {
-        if (line.startsWith("DEFAULT_OPTS=")) {
-          return line.substring("DEFAULT_OPTS=".length()).replace("\"", "");
-        }
+      String[] args = Files.readString(Path.of("/proc/" + daemon.pid() + "/cmdline"), StandardCharsets.UTF_8).split("\0");
+      StringBuilder opts = new StringBuilder();
+      for (int i = 1; i < args.length && !args[i].equals("-cp"); i++) {
+        opts.append(opts.isEmpty() ? "" : " ").append(args[i]);
       }
+      return opts.toString();
     } catch (IOException e) {
-      // reported as unknown
+      return "unknown";
     }
-    return "unknown";
   }
 
   /** Bytes one release event takes in the spool (measured: spool size / events). */
@@ -566,6 +577,9 @@ public final class BenchMain {
 
     int n = idStubs.size();
     Load.Op validate = c -> idStubs.get((int) (c % n)).validateSession(vreq);
+    // Warm-up, which also lets Logins still queued from the phase above finish (their bcrypt
+    // would otherwise run during the idle measurement).
+    Load.closed(validate, 1, ms(3));
     Load.Result idle = Load.closed(validate, 1, ms(5));
     AtomicBoolean storming = new AtomicBoolean(true);
     Load.Result[] storm = new Load.Result[1];

@@ -19,6 +19,26 @@ public final class BoundedExecutors {
    * {@code execute} throws {@link java.util.concurrent.RejectedExecutionException}.
    */
   public static ThreadPoolExecutor fixed(String name, int threads, int queue) {
+    return fixed(name, threads, queue, threadFactory(name));
+  }
+
+  /**
+   * Like {@link #fixed(String, int, int)} with threads of the lowest Java priority, for CPU-bound
+   * work that must yield to request handling (bcrypt). The JVM maps a Java priority onto the
+   * thread's Linux nice value only with {@code -XX:ThreadPriorityPolicy=1}; the launcher passes
+   * it with {@code -XX:JavaPriority1_To_OSPriority=19}, so these threads run at nice 19 (raising
+   * one's own nice value needs no privilege). Without those flags the priority is ignored.
+   */
+  public static ThreadPoolExecutor fixedLowPriority(String name, int threads, int queue) {
+    ThreadFactory normal = threadFactory(name);
+    return fixed(name, threads, queue, r -> {
+      Thread t = normal.newThread(r);
+      t.setPriority(Thread.MIN_PRIORITY);
+      return t;
+    });
+  }
+
+  private static ThreadPoolExecutor fixed(String name, int threads, int queue, ThreadFactory factory) {
     ThreadPoolExecutor pool =
         new ThreadPoolExecutor(
             threads,
@@ -26,18 +46,22 @@ public final class BoundedExecutors {
             60,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(queue),
-            threadFactory(name),
+            factory,
             new ThreadPoolExecutor.AbortPolicy());
     pool.allowCoreThreadTimeOut(true);
     return pool;
   }
 
-  /** Daemon threads named {@code name-N}. */
+  /** Daemon threads named {@code name-N}, of normal priority. */
   public static ThreadFactory threadFactory(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());
       t.setDaemon(true);
+      // A new thread inherits the priority of the thread that creates it, and pools create
+      // threads lazily: a worker first needed by a bcrypt thread's continuation would otherwise
+      // run at the bcrypt threads' lowest priority for good.
+      t.setPriority(Thread.NORM_PRIORITY);
       return t;
     };
   }

@@ -141,6 +141,42 @@ class DaemonLifecycleIT {
   }
 
   @Test
+  void launcher_loginHashes_bcryptThreadAtNice19_requestThreadsAtNice0() throws Exception {
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-nice", tmp, Map.of(), serveArgs(tmp)).awaitReady(Duration.ofSeconds(30));
+        FlowSidecarClient unix = FlowSidecarClient.unixSocket(d.socket())) {
+      // An unknown account is hashed all the same (against a dummy hash), which starts the pool.
+      Status.Code code = Status.fromThrowable(org.assertj.core.api.Assertions.catchThrowable(() ->
+          unix.identity().login(io.apixx.flow.sidecar.v1.LoginRequest.newBuilder()
+              .setTenantId("nice-tenant").setEmail("nobody@example.com").setPassword("not-the-password").build()))).getCode();
+      assertThat(code).isIn(Status.Code.UNAUTHENTICATED, Status.Code.NOT_FOUND, Status.Code.PERMISSION_DENIED);
+
+      Map<String, Integer> nice = threadNiceValues(d.pid());
+      assertThat(nice).as("threads of the daemon and their nice values").containsEntry("bcrypt-1", 19);
+      assertThat(nice.keySet()).anyMatch(name -> name.startsWith("grpc-worker"));
+      // Every other thread, the JVM's own included (they ask for priorities 8 to 10), at nice 0.
+      assertThat(nice.entrySet().stream().filter(e -> !e.getKey().startsWith("bcrypt-")).map(Map.Entry::getValue))
+          .containsOnly(0);
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(20))).isZero();
+    }
+  }
+
+  /** Thread name (as the kernel keeps it, at most 15 bytes) to nice value, from /proc. */
+  private static Map<String, Integer> threadNiceValues(long pid) throws java.io.IOException {
+    Map<String, Integer> nice = new java.util.TreeMap<>();
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : tasks.toList()) {
+        String stat = Files.readString(task.resolve("stat"));
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        // After "pid (comm) ": state is field 3, nice is field 19 of stat(5).
+        String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        nice.put(name, Integer.parseInt(rest[19 - 3]));
+      }
+    }
+    return nice;
+  }
+
+  @Test
   void version_printsTheVersion() throws Exception {
     DaemonProcess.Result r = DaemonProcess.run("version", tmp, Map.of(), List.of("version"), Duration.ofSeconds(30));
     assertThat(r.exitCode()).isZero();
