@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * Issue 4's in-process figure: warm GetCredential (the real {@link CredentialGrpcService} and
  * {@link io.apixx.flow.sidecar.credentials.CredentialService} behind the daemon's interceptor
  * chain, test PostgreSQL, local keyring behind the DEK cache, a real fsynced audit spool) against
- * a no-op RPC (grpc.health.v1 Check) on the same in-process server, interleaved call by call.
+ * a no-op RPC (grpc.health.v1 Check) on the same in-process server and a bare fdatasync of a
+ * record-sized append in the spool's directory, interleaved call by call.
  */
 public final class BenchInProcess {
   private BenchInProcess() {}
@@ -70,31 +71,45 @@ public final class BenchInProcess {
         var health = HealthGrpc.newBlockingStub(channel);
         GetCredentialRequest req = GetCredentialRequest.newBuilder().setConnectorId("github").build();
         HealthCheckRequest hreq = HealthCheckRequest.getDefaultInstance();
+        // The floor of the audit-before-release: an fdatasync of a record-sized append on the
+        // spool's disk (the harness's spool lives in dir).
+        java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(267);
+        try (java.nio.channels.FileChannel probe = java.nio.channels.FileChannel.open(dir.resolve("fdatasync-probe"),
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
         for (int i = 0; i < rounds; i++) {
           creds.getCredential(req);
           health.check(hreq);
         }
         long[] g = new long[rounds];
         long[] n = new long[rounds];
+        long[] f = new long[rounds];
         for (int i = 0; i < rounds; i++) {
           long t0 = System.nanoTime();
           creds.getCredential(req);
           long t1 = System.nanoTime();
           health.check(hreq);
           long t2 = System.nanoTime();
+          record.clear();
+          probe.write(record);
+          probe.force(false);
+          long t3 = System.nanoTime();
           g[i] = t1 - t0;
           n[i] = t2 - t1;
+          f[i] = t3 - t2;
         }
         Arrays.sort(g);
         Arrays.sort(n);
+        Arrays.sort(f);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("get_credential_warm_p50_us", g[rounds / 2] / 1e3);
         m.put("get_credential_warm_p99_us", g[(int) (rounds * 0.99)] / 1e3);
         m.put("noop_p50_us", n[rounds / 2] / 1e3);
         m.put("noop_p99_us", n[(int) (rounds * 0.99)] / 1e3);
+        m.put("fdatasync_p50_us", f[rounds / 2] / 1e3);
         m.put("rounds", rounds);
         m.put("config", "in-process transport, direct executor, the daemon's interceptor chain; GetCredential includes its durable audit record (fdatasync of the harness's spool); no-op = grpc.health.v1 Check on the same server");
         return m;
+        }
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

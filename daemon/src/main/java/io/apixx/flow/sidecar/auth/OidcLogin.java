@@ -66,7 +66,7 @@ public final class OidcLogin {
   private final Duration skew;
   private final boolean allowHttpLoopback;
   private final HttpClient http;
-  private final Cache<String, JwkSource> keySources = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofHours(1)).build();
+  private final Cache<String, JwkSource> keySources = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofHours(1)).executor(Runnable::run).build();
 
   public OidcLogin(
       TenantDirectory directory, UserStore users, SessionService sessions, TenantScope tenants, AuditSink audit, Clock clock,
