@@ -578,8 +578,9 @@ public final class BenchMain {
     int n = idStubs.size();
     Load.Op validate = c -> idStubs.get((int) (c % n)).validateSession(vreq);
     // Warm-up, which also lets Logins still queued from the phase above finish (their bcrypt
-    // would otherwise run during the idle measurement).
-    Load.closed(validate, 1, ms(3));
+    // would otherwise run during the idle measurement). Alone (storm mode) the load generator's
+    // own JIT is still busy for a while: longer.
+    Load.closed(validate, 1, ms(stormOnly ? 30 : 3));
     Load.Result idle = Load.closed(validate, 1, ms(5));
     AtomicBoolean storming = new AtomicBoolean(true);
     Load.Result[] storm = new Load.Result[1];

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * bcrypt password hashing (at.favre.lib:bcrypt) on a dedicated bounded executor, so a login storm
@@ -123,13 +124,37 @@ public final class PasswordHasher implements AutoCloseable {
         });
   }
 
+  /**
+   * Refuses at once when the hashing queue is full, so that a caller can turn a login away
+   * before it spends database reads on it: during a login storm most attempts are refused, and
+   * refusing them cheaply keeps the CPU for the calls that can be served. Advisory (the queue may
+   * fill up right after); {@link #verify} still refuses when it does.
+   *
+   * @throws SidecarException RESOURCE_EXHAUSTED, as {@link #verify} would
+   */
+  public void checkCapacity() {
+    if (executor instanceof ThreadPoolExecutor pool
+        && pool.getQueue().remainingCapacity() == 0
+        && pool.getActiveCount() >= pool.getMaximumPoolSize()) {
+      throw queueFull();
+    }
+  }
+
   private <T> CompletableFuture<T> submit(java.util.function.Supplier<T> work) {
     try {
       return CompletableFuture.supplyAsync(work, executor);
     } catch (RejectedExecutionException e) {
-      throw SidecarException.resourceExhausted(
-          "login_queue_full", "too many password checks in progress; retry shortly", Duration.ofSeconds(1));
+      throw queueFull();
     }
+  }
+
+  private static SidecarException queueFull() {
+    // A random hint between 0.75 and 1.5 s (about one second, as a fixed hint was): clients
+    // refused together and retrying after one fixed delay would come back together, and every
+    // wave of refusals takes CPU from the calls that are being served.
+    Duration retry = Duration.ofMillis(750 + java.util.concurrent.ThreadLocalRandom.current().nextInt(751));
+    return SidecarException.resourceExhausted(
+        "login_queue_full", "too many password checks in progress; retry shortly", retry);
   }
 
   public int cost() {

@@ -57,7 +57,8 @@ public final class PasswordLogin {
 
   /**
    * Checks the password. The future fails with {@link AuthException} UNAUTHENTICATED for a wrong
-   * password or unknown user (indistinguishable), RESOURCE_EXHAUSTED when throttled,
+   * password or unknown user (indistinguishable), RESOURCE_EXHAUSTED when throttled or when the
+   * hashing queue is full (then synchronously, before any database read),
    * FAILED_PRECONDITION for a disabled account.
    *
    * @throws AuthException INVALID_ARGUMENT for malformed input (synchronously)
@@ -70,6 +71,9 @@ public final class PasswordLogin {
       throw AuthException.invalid("bad_email", "email: expected an email address of at most 320 characters");
     }
     PasswordHasher.checkLength(password);
+    // Before any database read: a storm of logins the hashing queue cannot take is refused for
+    // the price of this check (not audited: it is load shedding, not a decision about an account).
+    hasher.checkCapacity();
     String account = "email:" + email.toLowerCase(Locale.ROOT);
     try {
       throttle.check(tenantId, Throttle.Scope.ACCOUNT, account);

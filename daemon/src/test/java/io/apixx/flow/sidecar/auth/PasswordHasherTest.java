@@ -9,6 +9,7 @@ import io.apixx.flow.sidecar.server.BoundedExecutors;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -161,6 +162,57 @@ class PasswordHasherTest {
       assertThat(refused.retryAfter()).isPresent();
     } finally {
       tiny.close();
+    }
+  }
+
+  @Test
+  void checkCapacity_queueFull_refusesBeforeSubmitting_freeAgain_passes() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ThreadPoolExecutor pool = BoundedExecutors.fixed("bcrypt-cap", 1, 1);
+    PasswordHasher tiny = new PasswordHasher(12, pool);
+    try {
+      tiny.checkCapacity(); // empty: passes
+      pool.execute(() -> awaitQuietly(release)); // the thread
+      pool.execute(() -> awaitQuietly(release)); // the one queue slot
+      waitUntil(() -> pool.getActiveCount() == 1);
+
+      SidecarException refused = org.assertj.core.api.Assertions.catchThrowableOfType(SidecarException.class, tiny::checkCapacity);
+      assertThat(refused).isNotNull();
+      assertThat(refused.kind()).isEqualTo(ErrorKind.RESOURCE_EXHAUSTED);
+      assertThat(refused.reasonCode()).isEqualTo("login_queue_full");
+      assertThat(refused.retryAfter()).isPresent();
+      java.util.Set<Duration> hints = new java.util.HashSet<>();
+      for (int i = 0; i < 50; i++) {
+        Duration hint = org.assertj.core.api.Assertions.catchThrowableOfType(SidecarException.class, tiny::checkCapacity).retryAfter().orElseThrow();
+        assertThat(hint).isBetween(Duration.ofMillis(750), Duration.ofMillis(1500));
+        hints.add(hint);
+      }
+      assertThat(hints).as("retry hints are spread, not one fixed delay").hasSizeGreaterThan(10);
+
+      release.countDown();
+      waitUntil(() -> pool.getActiveCount() == 0 && pool.getQueue().isEmpty());
+      tiny.checkCapacity();
+    } finally {
+      release.countDown();
+      tiny.close();
+    }
+  }
+
+  private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+    try {
+      latch.await(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("condition not reached in 10 s");
+      }
+      Thread.sleep(5);
     }
   }
 }
