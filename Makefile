@@ -34,9 +34,11 @@ build: ## Compile everything and assemble the daemon in daemon/target/flow-sidec
 	@echo "==> building with JDK at $(JAVA_HOME)"
 	$(MVN) $(MVN_FLAGS) -q install -DskipTests
 
+# On JDK 25+ the first `make run` records an AOT cache (.dev/flow-sidecar.aot, written when the
+# daemon stops) and later runs start from it; a rebuilt jar makes the launcher record a new one.
 run: build ## Start the daemon in dev mode (127.0.0.1:50051 and .dev/sidecar.sock); Ctrl-C stops it.
 	@echo "==> starting flow-sidecar in dev mode (state in .dev/)"
-	$(DIST)/bin/flow-sidecar dev
+	FLOW_SIDECAR_AOT_CACHE=$(CURDIR)/.dev/flow-sidecar.aot FLOW_SIDECAR_AOT_TRAIN=1 $(DIST)/bin/flow-sidecar dev
 
 lint-proto: tools ## Lint the v1 contract with buf (STANDARD + COMMENTS rules).
 	@echo "==> buf lint proto/"

@@ -147,6 +147,10 @@ imagePullSecrets:
   env:
     - name: FLOW_SIDECAR_JAVA_OPTS
       value: {{ $s.javaOpts | quote }}
+    {{- with $s.aotCache }}
+    - name: FLOW_SIDECAR_AOT_CACHE
+      value: {{ . | quote }}
+    {{- end }}
     {{- with $s.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

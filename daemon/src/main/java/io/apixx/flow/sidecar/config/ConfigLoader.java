@@ -57,7 +57,7 @@ public final class ConfigLoader {
 
   /** Variables with the prefix that belong to the launcher script, not to the configuration. */
   private static final Set<String> LAUNCHER_ENV =
-      Set.of("FLOW_SIDECAR_JAVA_OPTS", "FLOW_SIDECAR_HOME", "FLOW_SIDECAR_AOT");
+      Set.of("FLOW_SIDECAR_JAVA_OPTS", "FLOW_SIDECAR_HOME", "FLOW_SIDECAR_AOT_CACHE", "FLOW_SIDECAR_AOT_TRAIN");
 
   private static final String DEFAULTS = "defaults.yaml";
 

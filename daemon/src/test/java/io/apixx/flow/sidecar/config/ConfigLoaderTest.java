@@ -152,7 +152,7 @@ class ConfigLoaderTest {
 
   @Test
   void load_launcherEnvironmentVariables_ignored() throws IOException {
-    SidecarConfig c = load(socketYaml(), Map.of("FLOW_SIDECAR_JAVA_OPTS", "-Xmx1g", "HOME", "/root"));
+    SidecarConfig c = load(socketYaml(), Map.of("FLOW_SIDECAR_JAVA_OPTS", "-Xmx1g", "FLOW_SIDECAR_AOT_CACHE", "/x.aot", "FLOW_SIDECAR_AOT_TRAIN", "1", "HOME", "/root"));
     assertThat(c.server().workerThreads()).isEqualTo(32);
   }
 

@@ -177,6 +177,42 @@ class DaemonLifecycleIT {
   }
 
   @Test
+  void launcher_aotCache_recordedAtExit_thenUsed_staleOneIgnored() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25 (JEP 514)");
+    Path cache = tmp.resolve("aot/flow-sidecar.aot");
+    Map<String, String> train = Map.of("FLOW_SIDECAR_AOT_CACHE", cache.toString(), "FLOW_SIDECAR_AOT_TRAIN", "1");
+
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-aot-train", tmp, train, serveArgs(tmp)).awaitReady(Duration.ofSeconds(30))) {
+      assertThat(cmdline(d)).contains("-XX:AOTCacheOutput=" + cache).doesNotContain("-XX:AOTCache=");
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(90))).isZero();
+    }
+    assertThat(cache).exists();
+    assertThat(Files.size(cache)).isGreaterThan(1 << 20);
+
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-aot-use", tmp, train, serveArgs(tmp)).awaitReady(Duration.ofSeconds(30));
+        FlowSidecarClient unix = FlowSidecarClient.unixSocket(d.socket())) {
+      assertThat(cmdline(d)).contains("-XX:AOTCache=" + cache).doesNotContain("AOTCacheOutput");
+      assertThat(unix.health("")).isEqualTo(ServingStatus.SERVING);
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(20))).isZero();
+    }
+
+    // Older than the jars (a rebuilt daemon): not used, and without FLOW_SIDECAR_AOT_TRAIN not replaced.
+    Files.setLastModifiedTime(cache, java.nio.file.attribute.FileTime.fromMillis(0));
+    try (DaemonProcess d = DaemonProcess.launch("lifecycle-aot-stale", tmp, Map.of("FLOW_SIDECAR_AOT_CACHE", cache.toString()), serveArgs(tmp))
+        .awaitReady(Duration.ofSeconds(30))) {
+      assertThat(cmdline(d)).doesNotContain("AOTCache");
+      d.terminate();
+      assertThat(d.awaitExit(Duration.ofSeconds(20))).isZero();
+    }
+  }
+
+  private static String cmdline(DaemonProcess d) throws java.io.IOException {
+    return Files.readString(Path.of("/proc/" + d.pid() + "/cmdline")).replace('\0', ' ');
+  }
+
+  @Test
   void version_printsTheVersion() throws Exception {
     DaemonProcess.Result r = DaemonProcess.run("version", tmp, Map.of(), List.of("version"), Duration.ofSeconds(30));
     assertThat(r.exitCode()).isZero();

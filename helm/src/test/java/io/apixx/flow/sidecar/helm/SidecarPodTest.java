@@ -197,6 +197,17 @@ class SidecarPodTest {
     assertThat(Yaml.at(config, "audit.spool_dir").asText()).isEqualTo(SPOOL_DIR);
   }
 
+  @Test
+  void sidecar_aotCacheSet_passedToTheLauncher_unsetByDefault() {
+    Container byDefault = executorPod(Chart.renderScenario("default")).sidecar();
+    assertThat(byDefault.getEnv()).extracting(EnvVar::getName).doesNotContain("FLOW_SIDECAR_AOT_CACHE", "FLOW_SIDECAR_AOT_TRAIN");
+
+    Container withCache = executorPod(Chart.render(List.of(Chart.DIR.resolve("ci/default-values.yaml")), Map.of("sidecar.aotCache", "/opt/flow-sidecar/lib/flow-sidecar.aot"))).sidecar();
+    assertThat(withCache.getEnv()).contains(new EnvVar("FLOW_SIDECAR_AOT_CACHE", "/opt/flow-sidecar/lib/flow-sidecar.aot", null));
+    // Never recorded in a pod: the root filesystem is read-only.
+    assertThat(withCache.getEnv()).extracting(EnvVar::getName).doesNotContain("FLOW_SIDECAR_AOT_TRAIN");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("scenarios")
   void sidecar_scenario_servesItsConfigMapWithResourcesAndJavaOpts(String scenario) {
