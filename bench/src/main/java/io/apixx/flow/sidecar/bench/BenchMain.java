@@ -75,6 +75,8 @@ public final class BenchMain {
   static boolean footprintOnly;
   /** {@code BenchMain REPO storm}: only Login and the login storm. */
   static boolean stormOnly;
+  /** {@code BenchMain REPO startup}: only the start-to-SERVING times. */
+  static boolean startupOnly;
   static Path repo;
   static Path dist;
   static Path work;
@@ -98,6 +100,7 @@ public final class BenchMain {
     repo = Path.of(args.length > 0 ? args[0] : ".").toAbsolutePath().normalize();
     footprintOnly = args.length > 1 && args[1].equals("footprint");
     stormOnly = args.length > 1 && args[1].equals("storm");
+    startupOnly = args.length > 1 && args[1].equals("startup");
     dist = repo.resolve("daemon/target/flow-sidecar");
     work = Files.createDirectories(repo.resolve("bench/target/work"));
     logs = Files.createDirectories(repo.resolve("bench/target/logs"));
@@ -118,8 +121,8 @@ public final class BenchMain {
       System.exit(0);
     }
     section("daemon", BenchMain::daemonPhases);
-    if (footprintOnly || stormOnly) {
-      System.out.println(figures.get(footprintOnly ? "footprint" : "daemon"));
+    if (footprintOnly || stormOnly || startupOnly) {
+      System.out.println(figures.get(footprintOnly ? "footprint" : startupOnly ? "startup" : "daemon"));
       System.exit(0);
     }
     section("spool", BenchMain::spoolPhase);
@@ -330,6 +333,10 @@ public final class BenchMain {
   }
 
   static void measuredDaemon(Proc dev) throws Exception {
+    if (startupOnly) {
+      section("startup", BenchMain::startTimes);
+      return;
+    }
     Proc serve = Proc.launch("serve", work, logs, Map.of(), serveCommand("serve")).awaitReady(Duration.ofMinutes(1));
     put("daemon.config", Map.of(
         "mode", "serve (production defaults) on dev mode's embedded PostgreSQL 17 and local keyring KMS; audit spool fsync on; RLS on; no collector configured (spool only)",

@@ -34,7 +34,7 @@ public final class PasswordHasher implements AutoCloseable {
 
   private final int cost;
   private final ExecutorService executor;
-  private final byte[] dummyHash;
+  private final CompletableFuture<byte[]> dummyHash;
 
   /** The outcome of a verification. */
   public record Verification(boolean matches, boolean needsRehash) {}
@@ -48,7 +48,10 @@ public final class PasswordHasher implements AutoCloseable {
     this.executor = Objects.requireNonNull(executor, "executor");
     byte[] random = new byte[16];
     new SecureRandom().nextBytes(random);
-    this.dummyHash = hasher().hash(cost, random);
+    // Off the start-up path (a cost-12 hash takes about 0.3 s, a fifth of the daemon's start):
+    // the first task on the hashing executor, so with one hashing thread every later
+    // verification finds it done; with more, one started in the first 0.3 s waits for it.
+    this.dummyHash = CompletableFuture.supplyAsync(() -> hasher().hash(cost, random), executor);
   }
 
   private static BCrypt.Hasher hasher() {
@@ -88,7 +91,7 @@ public final class PasswordHasher implements AutoCloseable {
     return submit(
         () -> {
           try {
-            byte[] hash = storedHash.map(h -> h.getBytes(StandardCharsets.US_ASCII)).orElse(dummyHash);
+            byte[] hash = storedHash.map(h -> h.getBytes(StandardCharsets.US_ASCII)).orElseGet(dummyHash::join);
             BCrypt.Result r = BCrypt.verifyer().verify(bytes, hash);
             boolean ok = storedHash.isPresent() && r.validFormat && r.verified;
             return new Verification(ok, ok && (r.details.cost < cost || r.details.version != BCrypt.Version.VERSION_2B));

@@ -3,7 +3,15 @@ package io.apixx.flow.sidecar.observability;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryPoolAllocationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
@@ -50,7 +58,19 @@ public final class Metrics {
     this.auditReconnects =
         Counter.builder().name("flow_sidecar_audit_stream_restarts_total").help("Audit streams to the collector that ended and were reopened").register(registry);
     if (jvm) {
-      JvmMetrics.builder().register(registry);
+      // JvmMetrics minus JvmNativeMemoryMetrics: that one asks the DiagnosticCommand MBean, which
+      // starts the platform MBean server and loads every diagnostic command (JFR's included),
+      // about 300 classes and 0.1 s of start-up, for figures that exist only with
+      // -XX:NativeMemoryTracking, which the launcher does not set.
+      JvmThreadsMetrics.builder().register(registry);
+      JvmBufferPoolMetrics.builder().register(registry);
+      JvmClassLoadingMetrics.builder().register(registry);
+      JvmCompilationMetrics.builder().register(registry);
+      JvmGarbageCollectorMetrics.builder().register(registry);
+      JvmMemoryPoolAllocationMetrics.builder().register(registry);
+      JvmMemoryMetrics.builder().register(registry);
+      JvmRuntimeInfoMetric.builder().register(registry);
+      ProcessMetrics.builder().register(registry);
     }
   }
 

@@ -171,6 +171,8 @@ class PasswordHasherTest {
     java.util.concurrent.ThreadPoolExecutor pool = BoundedExecutors.fixed("bcrypt-cap", 1, 1);
     PasswordHasher tiny = new PasswordHasher(12, pool);
     try {
+      // The hasher's own first task (its dummy hash for unknown users) finishes first.
+      waitUntil(() -> pool.getActiveCount() == 0 && pool.getQueue().isEmpty());
       tiny.checkCapacity(); // empty: passes
       pool.execute(() -> awaitQuietly(release)); // the thread
       pool.execute(() -> awaitQuietly(release)); // the one queue slot

@@ -100,6 +100,9 @@ class CollectorProcessIT {
         String metrics = HttpClient.newHttpClient()
             .send(HttpRequest.newBuilder(URI.create(ready.group(5))).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("flow_collector_events_stored_total 100.0");
+        // JVM figures, without the native-memory ones (they would start the platform MBean server).
+        assertThat(metrics).contains("jvm_memory_used_bytes", "jvm_threads_current", "jvm_gc_collection_seconds", "process_cpu_seconds_total")
+            .doesNotContain("jvm_native_memory");
       } finally {
         health.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
