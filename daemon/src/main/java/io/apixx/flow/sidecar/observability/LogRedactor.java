@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 import net.logstash.logback.mask.ValueMasker;
 
 /**
- * The redaction layer every log line passes through (wired in {@code logback.xml} as a value
+ * The redaction layer every log line passes through (wired in {@link LogbackConfigurator} as a value
  * masker of the JSON encoder, so it applies to the message, every argument, MDC values and stack
  * traces). It replaces anything shaped like a credential this daemon handles:
  *
