@@ -103,6 +103,14 @@ public final class BenchMain {
     startupOnly = args.length > 1 && args[1].equals("startup");
     dist = repo.resolve("daemon/target/flow-sidecar");
     work = Files.createDirectories(repo.resolve("bench/target/work"));
+    // No collector acknowledges the measured daemons' audit records, so their spools only grow:
+    // start every run with empty ones (runs before this one had filled the 256 MiB limit, and
+    // releases were refused as they must be).
+    try (var old = Files.newDirectoryStream(work, "audit-*")) {
+      for (Path dir : old) {
+        deleteTree(dir);
+      }
+    }
     logs = Files.createDirectories(repo.resolve("bench/target/logs"));
     results = Files.createDirectories(repo.resolve("bench/results"));
     figures.put("machine", Machine.describe());
@@ -703,6 +711,14 @@ public final class BenchMain {
     double s = p.secondsToReady;
     p.stop(Duration.ofSeconds(20));
     return s;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   static double median(List<Double> v) {
