@@ -4,11 +4,13 @@ import io.apixx.flow.sidecar.config.DatabaseConfig;
 import io.apixx.flow.sidecar.server.HealthRegistry;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +54,11 @@ public final class DatabaseHealthMonitor implements AutoCloseable {
     this.prober = Executors.newSingleThreadExecutor(r -> daemon(r, "db-health-probe"));
   }
 
-  /** Registers {@value #DEPENDENCY} (NOT_SERVING until the first probe answers) and starts polling. */
+  /**
+   * Registers {@value #DEPENDENCY}, runs a first probe and waits for it at most {@code timeout}
+   * (so that a daemon whose database is up reports SERVING from the moment it says it is ready;
+   * one that is down starts NOT_SERVING after the timeout), then polls every {@code interval}.
+   */
   public static DatabaseHealthMonitor start(
       Database database, HealthRegistry health, Duration interval, Duration timeout) {
     Objects.requireNonNull(database, "database");
@@ -62,7 +68,19 @@ public final class DatabaseHealthMonitor implements AutoCloseable {
     }
     health.register(DEPENDENCY);
     DatabaseHealthMonitor m = new DatabaseHealthMonitor(database, health, interval, timeout);
-    m.scheduler.scheduleWithFixedDelay(m::tick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    m.probeStarted = System.nanoTime();
+    m.probe = m.prober.submit(m::probeAndReport);
+    try {
+      m.probe.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      // Still running: the periodic check below reports NOT_SERVING and waits for it.
+    } catch (ExecutionException e) {
+      log.warn("first database health check failed to run", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    // The fields above are handed to the scheduler thread by the executor (happens-before).
+    m.scheduler.scheduleWithFixedDelay(m::tick, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     return m;
   }
 
@@ -94,18 +112,18 @@ public final class DatabaseHealthMonitor implements AutoCloseable {
       synchronized (reportLock) {
         probeFinished = false;
       }
-      probe =
-          prober.submit(
-              () -> {
-                boolean reachable = database.ping();
-                synchronized (reportLock) {
-                  probeFinished = true;
-                  health.set(DEPENDENCY, reachable);
-                }
-              });
+      probe = prober.submit(this::probeAndReport);
     } catch (RuntimeException e) {
       // Never let an exception cancel the periodic task.
       log.warn("database health check failed to run", e);
+    }
+  }
+
+  private void probeAndReport() {
+    boolean reachable = database.ping();
+    synchronized (reportLock) {
+      probeFinished = true;
+      health.set(DEPENDENCY, reachable);
     }
   }
 

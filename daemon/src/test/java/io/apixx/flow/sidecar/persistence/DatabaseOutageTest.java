@@ -54,6 +54,17 @@ class DatabaseOutageTest {
   private record Call(long startNanos, long nanos, ErrorKind failure) {}
 
   @Test
+  void monitorStart_databaseUp_servingWhenStartReturns() {
+    HealthRegistry health = new HealthRegistry(Metrics.forTesting());
+    try (Database db = Database.open(pg.config().withTimeouts(CONNECT_TIMEOUT, QUERY_TIMEOUT));
+        DatabaseHealthMonitor monitor =
+            DatabaseHealthMonitor.start(db, health, Duration.ofSeconds(30), Duration.ofSeconds(5))) {
+      // No waiting: the first probe ran inside start (the next one would come only after 30 s).
+      assertThat(health.isServing("db")).isTrue();
+    }
+  }
+
+  @Test
   void databaseStoppedUnderLoad_callsFailUnavailableInTime_thenRecoverWithSameDatabase() throws Exception {
     HealthRegistry health = new HealthRegistry(Metrics.forTesting());
     List<Call> calls = Collections.synchronizedList(new ArrayList<>());
