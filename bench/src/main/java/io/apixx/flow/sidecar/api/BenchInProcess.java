@@ -16,7 +16,10 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.MetadataUtils;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,11 +35,17 @@ import java.util.concurrent.TimeUnit;
  * record-sized append in the spool's directory, interleaved call by call.
  */
 public final class BenchInProcess {
+  /** Bytes of one release event in the spool (BenchMain measures 266 to 267). */
+  private static final int RECORD_BYTES = 267;
+
   private BenchInProcess() {}
 
   /** Median and p99 microseconds of each, after {@code rounds} warm-up rounds. */
   public static Map<String, Object> measure(Path dir, int rounds) throws Exception {
-    try (CredentialsHarness h = new CredentialsHarness(dir)) {
+    // The floor of the audit-before-release: an fdatasync of a record-sized append on the spool's
+    // disk (the harness's spool lives in dir).
+    try (CredentialsHarness h = new CredentialsHarness(dir);
+        FileChannel probe = FileChannel.open(dir.resolve("fdatasync-probe"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       String tenant = h.tenant("bench");
       StringBuilder value = new StringBuilder();
       while (value.length() < 1000) {
@@ -71,11 +80,7 @@ public final class BenchInProcess {
         var health = HealthGrpc.newBlockingStub(channel);
         GetCredentialRequest req = GetCredentialRequest.newBuilder().setConnectorId("github").build();
         HealthCheckRequest hreq = HealthCheckRequest.getDefaultInstance();
-        // The floor of the audit-before-release: an fdatasync of a record-sized append on the
-        // spool's disk (the harness's spool lives in dir).
-        java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(267);
-        try (java.nio.channels.FileChannel probe = java.nio.channels.FileChannel.open(dir.resolve("fdatasync-probe"),
-            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+        ByteBuffer record = ByteBuffer.allocate(RECORD_BYTES);
         for (int i = 0; i < rounds; i++) {
           creds.getCredential(req);
           health.check(hreq);
@@ -109,7 +114,6 @@ public final class BenchInProcess {
         m.put("rounds", rounds);
         m.put("config", "in-process transport, direct executor, the daemon's interceptor chain; GetCredential includes its durable audit record (fdatasync of the harness's spool); no-op = grpc.health.v1 Check on the same server");
         return m;
-        }
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

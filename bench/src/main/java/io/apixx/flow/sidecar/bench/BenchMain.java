@@ -10,6 +10,7 @@ import io.apixx.flow.sidecar.audit.AuditSpool;
 import io.apixx.flow.sidecar.auth.RunTokenMinter;
 import io.apixx.flow.sidecar.crypto.kms.BenchUnwrap;
 import io.apixx.flow.sidecar.testing.AuditChain;
+import io.apixx.flow.sidecar.testing.FileTrees;
 import io.apixx.flow.sidecar.v1.CredentialServiceGrpc;
 import io.apixx.flow.sidecar.v1.ExchangeRunTokenRequest;
 import io.apixx.flow.sidecar.v1.GetCredentialRequest;
@@ -108,7 +109,7 @@ public final class BenchMain {
     // releases were refused as they must be).
     try (var old = Files.newDirectoryStream(work, "audit-*")) {
       for (Path dir : old) {
-        deleteTree(dir);
+        FileTrees.delete(dir);
       }
     }
     logs = Files.createDirectories(repo.resolve("bench/target/logs"));
@@ -711,14 +712,6 @@ public final class BenchMain {
     double s = p.secondsToReady;
     p.stop(Duration.ofSeconds(20));
     return s;
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 
   static double median(List<Double> v) {

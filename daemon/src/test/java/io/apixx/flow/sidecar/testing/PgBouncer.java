@@ -160,12 +160,6 @@ public final class PgBouncer implements AutoCloseable {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
     }
-    try (var files = Files.walk(dir)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      // Temporary files; the OS cleans /tmp eventually.
-    }
+    FileTrees.deleteQuietly(dir);
   }
 }
