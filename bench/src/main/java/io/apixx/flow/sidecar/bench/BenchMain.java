@@ -76,6 +76,7 @@ public final class BenchMain {
   static boolean footprintOnly;
   /** {@code BenchMain REPO storm}: only Login and the login storm. */
   static boolean stormOnly;
+  static boolean pathsOnly;
   /** {@code BenchMain REPO startup}: only the start-to-SERVING times. */
   static boolean startupOnly;
   static Path repo;
@@ -102,6 +103,7 @@ public final class BenchMain {
     footprintOnly = args.length > 1 && args[1].equals("footprint");
     stormOnly = args.length > 1 && args[1].equals("storm");
     startupOnly = args.length > 1 && args[1].equals("startup");
+    pathsOnly = args.length > 1 && args[1].equals("paths");
     dist = repo.resolve("daemon/target/flow-sidecar");
     work = Files.createDirectories(repo.resolve("bench/target/work"));
     // No collector acknowledges the measured daemons' audit records, so their spools only grow:
@@ -130,7 +132,7 @@ public final class BenchMain {
       System.exit(0);
     }
     section("daemon", BenchMain::daemonPhases);
-    if (footprintOnly || stormOnly || startupOnly) {
+    if (footprintOnly || stormOnly || startupOnly || pathsOnly) {
       System.out.println(figures.get(footprintOnly ? "footprint" : startupOnly ? "startup" : "daemon"));
       System.exit(0);
     }
@@ -452,8 +454,17 @@ public final class BenchMain {
         loginPhases(serve, unix, idStubs, vreq);
         return;
       }
+      if (pathsOnly && System.getenv("BENCH_PATHS") != null) {
+        // Tuning aid: only the named paths (comma-separated), e.g. BENCH_PATHS=noop_unix,get_credential_warm.
+        List<String> only = List.of(System.getenv("BENCH_PATHS").split(","));
+        boolean c1Only = "1".equals(System.getenv("BENCH_C1_ONLY"));
+        paths = paths.stream().filter(p -> only.contains(p.name())).map(p -> c1Only ? new Path2(p.name(), p.op(), false) : p).toList();
+      }
       Map<String, Load.Result[]> acc = interleaved(paths, 3, 2, 2);
       record("daemon", acc, paths);
+      if (pathsOnly) {
+        return;
+      }
 
       coldPath(dev, minter);
       loginPhases(serve, unix, idStubs, vreq);
@@ -468,7 +479,7 @@ public final class BenchMain {
       tcp.shutdownNow();
       serve.stop(Duration.ofSeconds(20));
     }
-    if (!footprintOnly && !stormOnly) {
+    if (!footprintOnly && !stormOnly && !pathsOnly) {
       section("startup", BenchMain::startTimes);
     }
   }

@@ -54,12 +54,16 @@ public final class AuditRecords {
   public static io.apixx.flow.sidecar.v1.AuditEvent chain(
       io.apixx.flow.sidecar.v1.AuditEvent.Builder b, long sequence, ByteString prevHash) {
     b.setSequence(sequence).setPrevHash(prevHash).clearHash();
-    return b.setHash(ByteString.copyFrom(hashOf(b.build()))).build();
+    return b.setHash(ByteString.copyFrom(digest(b.build()))).build();
   }
 
   /** SHA-256 of the event's canonical bytes with {@code hash} cleared. */
   public static byte[] hashOf(io.apixx.flow.sidecar.v1.AuditEvent event) {
-    io.apixx.flow.sidecar.v1.AuditEvent unhashed = event.toBuilder().clearHash().build();
+    return digest(event.getHash().isEmpty() ? event : event.toBuilder().clearHash().build());
+  }
+
+  /** SHA-256 of {@code unhashed}'s deterministic serialization (its hash field is empty). */
+  private static byte[] digest(io.apixx.flow.sidecar.v1.AuditEvent unhashed) {
     byte[] canonical = new byte[unhashed.getSerializedSize()];
     CodedOutputStream out = CodedOutputStream.newInstance(canonical);
     out.useDeterministicSerialization();

@@ -14,17 +14,15 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +31,18 @@ import org.slf4j.LoggerFactory;
  * The durable local audit spool: the production {@link AuditSink}.
  *
  * <p><b>Durability.</b> {@link #record} returns only after the event is written to an append-only
- * segment and {@code fdatasync}ed ({@link FileChannel#force(boolean) force(false)}). One writer
- * thread does all the I/O and commits in groups: every event that arrives while a sync is in
- * progress is written and synced with the next one, so throughput grows with concurrency while an
- * idle spool adds only one sync to a single caller.
+ * segment and {@code fdatasync}ed ({@link FileChannel#force(boolean) force(false)}). Commits are
+ * grouped, and made by the callers themselves (leader/follower, as in PostgreSQL's or RocksDB's
+ * group commit): a caller that finds no commit in progress becomes the leader and writes and syncs
+ * the waiting records, its own first; every record that arrives meanwhile waits, and when the
+ * leader is done the oldest waiting caller leads the next group. So throughput grows with
+ * concurrency, while an idle spool adds one sync and no thread hand-off to a single caller (a
+ * dedicated writer thread cost two wake-ups per release, about as much as the sync itself here).
+ *
+ * <p>An interrupt of a leader while it writes would close the {@link FileChannel} (it is
+ * interruptible); the leader clears its interrupt status for the I/O and restores it afterwards,
+ * and one that still arrives mid-write fails that group like any I/O error (nothing is released;
+ * the next leader reopens the segment and cuts it back to its durable size).
  *
  * <p><b>Chain.</b> Each record gets the next sequence number of this spool and the hash of the
  * previous record (see {@link AuditRecords}). The chain belongs to the spool, whose instance name
@@ -62,12 +68,29 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
    * @param dir spool directory (created if missing)
    * @param maxBytes unacknowledged bytes at most; beyond, records are refused
    * @param segmentBytes a segment is closed and a new one started past this size
-   * @param queueCapacity records that may wait for the writer
+   * @param queueCapacity records that may wait for a commit at once; beyond, records are refused
    * @param maxBatch records written per sync at most
    */
   public record Settings(Path dir, long maxBytes, long segmentBytes, int queueCapacity, int maxBatch) {}
 
-  private record Pending(io.apixx.flow.sidecar.v1.AuditEvent.Builder builder, CompletableFuture<Long> done) {}
+  private static final int WAITING = 0;
+  private static final int LEAD = 1;
+  private static final int DONE = 2;
+
+  /** One caller's record on its way to the disk. */
+  private static final class Pending {
+    final io.apixx.flow.sidecar.v1.AuditEvent.Builder builder;
+    final Thread caller;
+    // Set by the leader that writes it, before state becomes DONE (the volatile write publishes them).
+    long seq;
+    RuntimeException failure;
+    volatile int state = WAITING;
+
+    Pending(io.apixx.flow.sidecar.v1.AuditEvent.Builder builder, Thread caller) {
+      this.builder = builder;
+      this.caller = caller;
+    }
+  }
 
   /** A segment: where it starts and how far it is durable. */
   private static final class Segment {
@@ -88,8 +111,11 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
   private final String region;
   private final String instance;
   private final Consumer<Boolean> health;
-  private final BlockingQueue<Pending> queue;
-  private final Thread writer;
+  // Guarded by queueLock: the records waiting for a commit, oldest first, and whether a leader is
+  // committing. Invariant: when no leader commits, nothing waits.
+  private final Object queueLock = new Object();
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  private boolean committing;
 
   // Guarded by this: the segment table, acknowledgement and sizes.
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
@@ -97,7 +123,8 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
   private ByteString ackedHash = AuditRecords.GENESIS;
   private long durableSeq;
 
-  // Owned by the writer thread.
+  // Owned by the current leader (leadership passes under queueLock, which orders them).
+  private ByteBuffer buf = ByteBuffer.allocateDirect(64 << 10);
   private FileChannel active;
   private Segment activeSegment;
   private long nextSeq;
@@ -112,9 +139,6 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     this.region = region;
     this.instance = instance;
     this.health = health;
-    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-    this.writer = new Thread(this::writeLoop, "audit-spool-writer");
-    this.writer.setDaemon(true);
   }
 
   /**
@@ -129,7 +153,6 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     String instance = instanceName(settings.dir(), namePrefix);
     AuditSpool spool = new AuditSpool(settings, region, instance, health);
     spool.recover();
-    spool.writer.start();
     return spool;
   }
 
@@ -202,63 +225,113 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
   @Override
   public void record(AuditEvent event) {
     Objects.requireNonNull(event, "event");
-    if (closed) {
-      throw new AuditUnavailableException("audit spool is closed", null);
+    Pending p = new Pending(AuditRecords.toProto(event, region, instance), Thread.currentThread());
+    synchronized (queueLock) {
+      if (closed) {
+        throw new AuditUnavailableException("audit spool is closed", null);
+      }
+      if (waiting.size() >= settings.queueCapacity()) {
+        throw new AuditUnavailableException("audit spool queue is full", null);
+      }
+      waiting.addLast(p);
+      if (!committing) {
+        committing = true;
+        p.state = LEAD;
+      }
     }
-    Pending p = new Pending(AuditRecords.toProto(event, region, instance), new CompletableFuture<>());
-    if (!queue.offer(p)) {
-      throw new AuditUnavailableException("audit spool queue is full", null);
+    // Not interruptible: once queued, the record may be written by a leader at any moment, so the
+    // caller must learn the outcome. The interrupt status is kept for the caller.
+    boolean interrupted = false;
+    while (true) {
+      int state = p.state;
+      if (state == DONE) {
+        break;
+      }
+      if (state == LEAD) {
+        interrupted |= Thread.interrupted();
+        lead();
+        continue;
+      }
+      LockSupport.park(this);
+      interrupted |= Thread.interrupted();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (p.failure != null) {
+      throw p.failure;
+    }
+  }
+
+  /**
+   * Commits the oldest waiting records (the leader's own first) and passes leadership on to the
+   * oldest record still waiting, if any. Runs on the leader's thread, never two at once.
+   */
+  private void lead() {
+    List<Pending> batch = new ArrayList<>(Math.min(settings.maxBatch(), 64));
+    synchronized (queueLock) {
+      for (Pending q; batch.size() < settings.maxBatch() && (q = waiting.pollFirst()) != null; ) {
+        batch.add(q);
+      }
     }
     try {
-      p.done().get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AuditUnavailableException("interrupted while waiting for the audit record to be durable", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof AuditUnavailableException a) {
-        throw a;
-      }
-      throw new AuditUnavailableException("audit record could not be made durable", e.getCause());
+      writeBatch(batch);
+    } catch (RuntimeException e) {
+      log.error("audit spool commit failed", e);
+      fail(batch, new AuditUnavailableException("audit spool failure", e));
     }
-  }
-
-  private void writeLoop() {
-    List<Pending> batch = new ArrayList<>(settings.maxBatch());
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-    while (!closed || !queue.isEmpty()) {
-      try {
-        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
-        }
-        batch.clear();
-        batch.add(first);
-        queue.drainTo(batch, settings.maxBatch() - 1);
-        buf = writeBatch(batch, buf);
-      } catch (InterruptedException e) {
+    Pending next;
+    List<Pending> orphans = List.of();
+    synchronized (queueLock) {
+      next = closed ? null : waiting.peekFirst();
+      if (next == null) {
+        committing = false;
         if (closed) {
-          break;
+          orphans = new ArrayList<>(waiting);
+          waiting.clear();
         }
-      } catch (RuntimeException e) {
-        log.error("audit spool writer failed", e);
-        fail(batch, new AuditUnavailableException("audit spool failure", e));
+        queueLock.notifyAll();
+      } else {
+        next.state = LEAD;
       }
     }
-    for (Pending p; (p = queue.poll()) != null; ) {
-      p.done().completeExceptionally(new AuditUnavailableException("audit spool is closed", null));
+    if (!orphans.isEmpty()) {
+      fail(orphans, new AuditUnavailableException("audit spool is closed", null));
+      finish(orphans);
+    }
+    finish(batch);
+    if (next != null) {
+      LockSupport.unpark(next.caller);
     }
   }
 
-  private ByteBuffer writeBatch(List<Pending> batch, ByteBuffer buf) {
+  /** Marks {@code batch} done (its seq or failure is set) and wakes every caller but this one. */
+  private static void finish(List<Pending> batch) {
+    Thread self = Thread.currentThread();
+    for (Pending q : batch) {
+      q.state = DONE;
+      if (q.caller != self) {
+        LockSupport.unpark(q.caller);
+      }
+    }
+  }
+
+  /** Writes and syncs {@code batch}, setting each record's sequence or failure. */
+  private void writeBatch(List<Pending> batch) {
     long startSeq = nextSeq;
     ByteString startHash = lastHash;
     List<byte[]> payloads = new ArrayList<>(batch.size());
     long bytes = 0;
     for (Pending p : batch) {
-      io.apixx.flow.sidecar.v1.AuditEvent e = AuditRecords.chain(p.builder(), nextSeq, lastHash);
+      io.apixx.flow.sidecar.v1.AuditEvent e = AuditRecords.chain(p.builder, nextSeq, lastHash);
       byte[] payload = e.toByteArray();
       if (payload.length > SpoolFormat.MAX_PAYLOAD) {
-        throw new IllegalArgumentException("audit event too large");
+        // Cannot happen for events the services build (their fields are bounded); if it does,
+        // the group fails as a whole and the chain stays where it was (no gap).
+        nextSeq = startSeq;
+        lastHash = startHash;
+        fail(batch, new AuditUnavailableException("audit event too large", null));
+        return;
       }
       payloads.add(payload);
       bytes += SpoolFormat.FRAME + payload.length;
@@ -271,7 +344,7 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
         lastHash = startHash;
         setHealthy(false);
         fail(batch, new AuditUnavailableException("audit spool is full (" + settings.maxBytes() + " bytes unacknowledged)", null));
-        return buf;
+        return;
       }
     }
     if (buf.capacity() < bytes) {
@@ -298,7 +371,7 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
       setHealthy(false);
       log.error("audit spool write failed: {}", e.getMessage());
       fail(batch, new AuditUnavailableException("audit spool is not writable", e));
-      return buf;
+      return;
     }
     long last = nextSeq - 1;
     synchronized (this) {
@@ -310,9 +383,8 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     setHealthy(true);
     long seq = startSeq;
     for (Pending p : batch) {
-      p.done().complete(seq++);
+      p.seq = seq++;
     }
-    return buf;
   }
 
   /** Opens the segment to write into, rolling over to a new one when the current one is full. */
@@ -328,6 +400,9 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
       }
       if (last != null && last.size + batchBytes <= settings.segmentBytes() && last.lastSeq == firstSeqOfBatch - 1) {
         active = FileChannel.open(last.path, StandardOpenOption.WRITE);
+        // Anything past the durable size is a failed group's remains (its callers were refused):
+        // cut it, so it can never be read as records.
+        active.truncate(last.size);
         active.position(last.size);
         activeSegment = last;
       } else {
@@ -372,7 +447,7 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
 
   private static void fail(List<Pending> batch, RuntimeException e) {
     for (Pending p : batch) {
-      p.done().completeExceptionally(e);
+      p.failure = e;
     }
   }
 
@@ -413,7 +488,7 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     return ok;
   }
 
-  /** How many group commits (fdatasync calls) the writer has made. */
+  /** How many group commits (fdatasync calls) the spool has made. */
   public long syncCount() {
     return syncs.get();
   }
@@ -620,9 +695,20 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    // No interrupt: FileChannel is interruptible and would close mid-sync. The writer polls.
-    closed = true;
-    writer.join(5000);
+    // Refuse new records, let a commit in progress finish (its leader fails whatever still
+    // waits), then close the segment.
+    synchronized (queueLock) {
+      closed = true;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (committing) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          log.warn("closing the audit spool: a commit is still in progress");
+          return;
+        }
+        TimeUnit.NANOSECONDS.timedWait(queueLock, left);
+      }
+    }
     try {
       if (active != null) {
         active.close();

@@ -61,6 +61,8 @@ final class ReleasedSecrets {
   private final long maxBytes;
   private final Map<String, Session> sessions = new HashMap<>();
   private long bytes;
+  /** No session expires before this: purging is a comparison until then, not a scan. */
+  private Instant earliestExpiry = Instant.MAX;
 
   ReleasedSecrets(Clock clock, int maxSessions, int maxValuesPerSession, long maxBytes) {
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -178,6 +180,9 @@ final class ReleasedSecrets {
       return;
     }
     Session s = sessions.computeIfAbsent(session, k -> new Session(expiresAt));
+    if (s.expiresAt.isBefore(earliestExpiry)) {
+      earliestExpiry = s.expiresAt;
+    }
     synchronized (s) {
       for (byte[] v : values) {
         if (v.length < SecretEncodings.MIN_SECRET_BYTES || s.knows(v)) {
@@ -271,10 +276,15 @@ final class ReleasedSecrets {
     }
     sessions.clear();
     bytes = 0;
+    earliestExpiry = Instant.MAX;
   }
 
   private void purgeExpired() {
     Instant now = clock.instant();
+    if (earliestExpiry.isAfter(now)) {
+      return;
+    }
+    Instant earliest = Instant.MAX;
     for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) {
       Session s = it.next();
       if (!s.expiresAt.isAfter(now)) {
@@ -283,8 +293,11 @@ final class ReleasedSecrets {
           s.wipe();
         }
         it.remove();
+      } else if (s.expiresAt.isBefore(earliest)) {
+        earliest = s.expiresAt;
       }
     }
+    earliestExpiry = earliest;
   }
 
   /** Until the earliest session expires, between a second and a minute (a hint, not a promise). */

@@ -106,6 +106,82 @@ class AuditSpoolTest {
   }
 
   @Test
+  void record_callerInterrupted_recordIsDurableInterruptKeptAndSpoolStillWrites() throws Exception {
+    // Callers commit their own records; an interrupt must not close the FileChannel under them
+    // (it is interruptible) nor abandon a record another caller may be writing.
+    try (AuditSpool spool = open(1 << 20, 1 << 16)) {
+      Thread.currentThread().interrupt();
+      try {
+        spool.record(event(1));
+        assertThat(Thread.currentThread().isInterrupted()).as("interrupt status kept").isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+      spool.record(event(2));
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      List<Future<?>> fs = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int base = 100 * (t + 1);
+        fs.add(pool.submit(() -> {
+          for (int i = 0; i < 50; i++) {
+            if (i % 7 == 0) {
+              Thread.currentThread().interrupt();
+            }
+            spool.record(event(base + i));
+            Thread.interrupted();
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      pool.shutdown();
+      List<io.apixx.flow.sidecar.v1.AuditEvent> read = spool.read(0, 1000);
+      assertThat(read).hasSize(2 + 8 * 50);
+      assertChain(read, 1, AuditRecords.GENESIS);
+      assertThat(spool.isHealthy()).isTrue();
+    }
+  }
+
+  @Test
+  void close_whileCallersCommit_everyCallerReturnsAndEveryAcceptedRecordIsDurable() throws Exception {
+    AuditSpool spool = open(64 << 20, 1 << 20);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    List<Future<?>> fs = new ArrayList<>();
+    for (int t = 0; t < 16; t++) {
+      int base = 1000 * (t + 1);
+      fs.add(pool.submit(() -> {
+        for (int i = 0; i < 1000; i++) {
+          try {
+            spool.record(event(base + i));
+            ok.incrementAndGet();
+          } catch (AuditUnavailableException e) {
+            refused.incrementAndGet();
+            assertThat(e.getMessage()).contains("closed");
+            return null;
+          }
+        }
+        return null;
+      }));
+    }
+    Thread.sleep(200);
+    spool.close();
+    for (Future<?> f : fs) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    assertThat(refused.get()).as("callers refused after close").isPositive();
+    try (AuditSpool again = open(64 << 20, 1 << 20)) {
+      List<io.apixx.flow.sidecar.v1.AuditEvent> read = again.read(0, 100_000);
+      assertThat(read).hasSize(ok.get());
+      assertChain(read, 1, AuditRecords.GENESIS);
+    }
+  }
+
+  @Test
   void open_afterCrashWithTornTail_cutsItAndContinuesTheChain() throws Exception {
     AuditSpool spool = open(1 << 20, 1 << 20);
     for (int i = 0; i < 5; i++) {

@@ -124,6 +124,40 @@ class CredentialRedactTest {
   }
 
   @Test
+  void expiry_sessionsWithDifferentExpiries_eachWipedAtItsOwnTime() {
+    // Purging scans only once the earliest expiry has passed; every later one must still be
+    // found when its own time comes, including sessions added after a purge.
+    String later = ReleasedSecrets.key("t", "run-2", "hash-2");
+    String latest = ReleasedSecrets.key("t", "run-3", "hash-3");
+    Instant t0 = clock.instant();
+    secrets.remember(later, t0.plus(Duration.ofMinutes(20)), List.of("secret-of-run-2".getBytes(StandardCharsets.UTF_8)));
+    secrets.remember(SESSION, t0.plus(Duration.ofMinutes(10)), List.of("secret-of-run-1".getBytes(StandardCharsets.UTF_8)));
+    assertThat(secrets.sessionCount()).isEqualTo(2);
+
+    clock.advance(Duration.ofMinutes(10));
+    assertThat(secrets.redact(later, "x", MASK, 1 << 20).replacements()).isZero();
+    assertThat(secrets.sessionCount()).isEqualTo(1);
+    secrets.remember(latest, t0.plus(Duration.ofMinutes(25)), List.of("secret-of-run-3".getBytes(StandardCharsets.UTF_8)));
+    assertThat(secrets.redact(later, "secret-of-run-2", MASK, 1 << 20).replacements()).isEqualTo(1);
+    // Added after a purge and expiring before every other session.
+    String early = ReleasedSecrets.key("t", "run-4", "hash-4");
+    secrets.remember(early, t0.plus(Duration.ofMinutes(12)), List.of("secret-of-run-4".getBytes(StandardCharsets.UTF_8)));
+    clock.advance(Duration.ofMinutes(2));
+    assertThat(secrets.redact(early, "secret-of-run-4", MASK, 1 << 20).replacements()).isZero();
+    assertThat(secrets.sessionCount()).isEqualTo(2);
+
+    clock.advance(Duration.ofMinutes(8));
+    assertThat(secrets.redact(later, "secret-of-run-2", MASK, 1 << 20).replacements()).isZero();
+    assertThat(secrets.sessionCount()).isEqualTo(1);
+    assertThat(secrets.redact(latest, "secret-of-run-3", MASK, 1 << 20).replacements()).isEqualTo(1);
+
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(secrets.redact(latest, "secret-of-run-3", MASK, 1 << 20).replacements()).isZero();
+    assertThat(secrets.sessionCount()).isZero();
+    assertThat(secrets.byteCount()).isZero();
+  }
+
+  @Test
   void remember_expiredSession_keepsNothing() {
     secrets.remember(SESSION, clock.instant(), List.of("already-expired-1".getBytes(StandardCharsets.UTF_8)));
     assertThat(secrets.sessionCount()).isZero();
