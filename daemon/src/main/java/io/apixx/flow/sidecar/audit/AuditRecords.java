@@ -57,6 +57,30 @@ public final class AuditRecords {
     return b.setHash(ByteString.copyFrom(digest(b.build()))).build();
   }
 
+  /** A record sealed into the chain: its serialized form and its hash. */
+  public record Sealed(byte[] bytes, ByteString hash) {}
+
+  /**
+   * {@link #chain}, serialized: the canonical bytes that were hashed followed by the {@code hash}
+   * field. Protobuf parsers accept fields in any order, so this parses to exactly the event
+   * {@link #chain} returns, without serializing it a second time.
+   */
+  public static Sealed seal(io.apixx.flow.sidecar.v1.AuditEvent.Builder b, long sequence, ByteString prevHash) {
+    b.setSequence(sequence).setPrevHash(prevHash).clearHash();
+    byte[] canonical = canonicalBytes(b.build());
+    byte[] hash = sha256(canonical);
+    int hashField = CodedOutputStream.computeByteArraySize(io.apixx.flow.sidecar.v1.AuditEvent.HASH_FIELD_NUMBER, hash);
+    byte[] out = java.util.Arrays.copyOf(canonical, canonical.length + hashField);
+    CodedOutputStream tail = CodedOutputStream.newInstance(out, canonical.length, hashField);
+    try {
+      tail.writeByteArray(io.apixx.flow.sidecar.v1.AuditEvent.HASH_FIELD_NUMBER, hash);
+      tail.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot serialize an audit event", e);
+    }
+    return new Sealed(out, ByteString.copyFrom(hash));
+  }
+
   /** SHA-256 of the event's canonical bytes with {@code hash} cleared. */
   public static byte[] hashOf(io.apixx.flow.sidecar.v1.AuditEvent event) {
     return digest(event.getHash().isEmpty() ? event : event.toBuilder().clearHash().build());
@@ -64,6 +88,10 @@ public final class AuditRecords {
 
   /** SHA-256 of {@code unhashed}'s deterministic serialization (its hash field is empty). */
   private static byte[] digest(io.apixx.flow.sidecar.v1.AuditEvent unhashed) {
+    return sha256(canonicalBytes(unhashed));
+  }
+
+  private static byte[] canonicalBytes(io.apixx.flow.sidecar.v1.AuditEvent unhashed) {
     byte[] canonical = new byte[unhashed.getSerializedSize()];
     CodedOutputStream out = CodedOutputStream.newInstance(canonical);
     out.useDeterministicSerialization();
@@ -73,8 +101,12 @@ public final class AuditRecords {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot serialize an audit event", e);
     }
+    return canonical;
+  }
+
+  private static byte[] sha256(byte[] bytes) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(canonical);
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
     }

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * the waiting records, its own first; every record that arrives meanwhile waits, and when the
  * leader is done the oldest waiting caller leads the next group. So throughput grows with
  * concurrency, while an idle spool adds one sync and no thread hand-off to a single caller (a
- * dedicated writer thread cost two wake-ups per release, about as much as the sync itself here).
+ * dedicated writer thread added two thread wake-ups to every release).
  *
  * <p>An interrupt of a leader while it writes would close the {@link FileChannel} (it is
  * interruptible); the leader clears its interrupt status for the I/O and restores it afterwards,
@@ -323,8 +323,8 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     List<byte[]> payloads = new ArrayList<>(batch.size());
     long bytes = 0;
     for (Pending p : batch) {
-      io.apixx.flow.sidecar.v1.AuditEvent e = AuditRecords.chain(p.builder, nextSeq, lastHash);
-      byte[] payload = e.toByteArray();
+      AuditRecords.Sealed e = AuditRecords.seal(p.builder, nextSeq, lastHash);
+      byte[] payload = e.bytes();
       if (payload.length > SpoolFormat.MAX_PAYLOAD) {
         // Cannot happen for events the services build (their fields are bounded); if it does,
         // the group fails as a whole and the chain stays where it was (no gap).
@@ -336,7 +336,7 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
       payloads.add(payload);
       bytes += SpoolFormat.FRAME + payload.length;
       nextSeq++;
-      lastHash = e.getHash();
+      lastHash = e.hash();
     }
     synchronized (this) {
       if (unacknowledgedBytes() + bytes > settings.maxBytes()) {

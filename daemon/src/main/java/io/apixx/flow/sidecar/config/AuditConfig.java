@@ -9,7 +9,7 @@ import java.util.Optional;
  * @param spoolDir directory of the spool (an emptyDir volume in Kubernetes)
  * @param spoolMaxSize unacknowledged bytes at most; beyond, secret releases fail with UNAVAILABLE
  * @param segmentSize size at which a spool segment is closed
- * @param queueCapacity records waiting for the spool writer at most
+ * @param queueCapacity records waiting for a group commit at most (beyond, releases are refused)
  * @param maxBatch records per group commit at most
  * @param healthInterval how often the spool's health is probed
  * @param collector where the trail is streamed
