@@ -16,10 +16,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.MetadataUtils;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,7 +42,8 @@ public final class BenchInProcess {
     // The floor of the audit-before-release: an fdatasync of a record-sized append on the spool's
     // disk (the harness's spool lives in dir).
     try (CredentialsHarness h = new CredentialsHarness(dir);
-        FileChannel probe = FileChannel.open(dir.resolve("fdatasync-probe"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        io.apixx.flow.sidecar.bench.SyncProbe probe =
+            new io.apixx.flow.sidecar.bench.SyncProbe(dir.resolve("fdatasync-probe"), RECORD_BYTES, io.apixx.flow.sidecar.bench.SyncProbe.Mode.RESERVED)) {
       String tenant = h.tenant("bench");
       StringBuilder value = new StringBuilder();
       while (value.length() < 1000) {
@@ -80,7 +78,6 @@ public final class BenchInProcess {
         var health = HealthGrpc.newBlockingStub(channel);
         GetCredentialRequest req = GetCredentialRequest.newBuilder().setConnectorId("github").build();
         HealthCheckRequest hreq = HealthCheckRequest.getDefaultInstance();
-        ByteBuffer record = ByteBuffer.allocate(RECORD_BYTES);
         for (int i = 0; i < rounds; i++) {
           creds.getCredential(req);
           health.check(hreq);
@@ -94,9 +91,7 @@ public final class BenchInProcess {
           long t1 = System.nanoTime();
           health.check(hreq);
           long t2 = System.nanoTime();
-          record.clear();
-          probe.write(record);
-          probe.force(false);
+          probe.sync();
           long t3 = System.nanoTime();
           g[i] = t1 - t0;
           n[i] = t2 - t1;

@@ -29,12 +29,9 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -398,30 +395,15 @@ public final class BenchMain {
         throw new IllegalStateException("bare point read found no row");
       }
 
-      // fdatasync of an audit-record-sized append on the spool's disk.
+      // fdatasync of an audit-record-sized write on the spool's disk, written the way the spool
+      // writes (into reserved space); a plain append beside it for comparison.
       int recordBytes = spoolRecordBytes();
       put("daemon.audit_record_bytes", recordBytes);
-      FileChannel fc = FileChannel.open(Files.createDirectories(work.resolve("fsync-probe")).resolve("probe.log"),
-          StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-      byte[] rec = new byte[recordBytes];
-      new SecureRandom().nextBytes(rec);
-      AtomicLong written = new AtomicLong();
-      Supplier<Object> fdatasync = () -> {
-        try {
-          synchronized (fc) {
-            if (written.addAndGet(rec.length) > (64L << 20)) {
-              fc.truncate(0);
-              fc.position(0);
-              written.set(0);
-            }
-            fc.write(ByteBuffer.wrap(rec));
-            fc.force(false);
-          }
-          return null;
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-      };
+      Path probes = Files.createDirectories(work.resolve("fsync-probe"));
+      SyncProbe reservedProbe = new SyncProbe(probes.resolve("reserved.log"), recordBytes, SyncProbe.Mode.RESERVED);
+      SyncProbe appendProbe = new SyncProbe(probes.resolve("append.log"), recordBytes, SyncProbe.Mode.APPEND);
+      Supplier<Object> fdatasync = () -> syncOnce(reservedProbe);
+      Supplier<Object> fdatasyncAppend = () -> syncOnce(appendProbe);
 
       // Pre-minted run tokens for ExchangeRunToken (each is exchanged once).
       ConcurrentLinkedQueue<String> fresh = new ConcurrentLinkedQueue<>();
@@ -439,6 +421,7 @@ public final class BenchMain {
           new Path2("get_credential_warm", c -> credStubs.get((int) (c % n)).getCredential(greq), true),
           new Path2("bare_point_read", c -> blocking.submit(pointRead::get), true),
           new Path2("fdatasync", c -> blocking.submit(fdatasync::get), false),
+          new Path2("fdatasync_append", c -> blocking.submit(fdatasyncAppend::get), false),
           new Path2("exchange_run_token", c -> {
             String t = fresh.poll();
             if (t == null) {
@@ -469,7 +452,8 @@ public final class BenchMain {
       coldPath(dev, minter);
       loginPhases(serve, unix, idStubs, vreq);
       footprint(serve, credStubs, greq);
-      fc.close();
+      reservedProbe.close();
+      appendProbe.close();
     } finally {
       blocking.shutdownNow();
       if (pool != null) {
@@ -499,27 +483,27 @@ public final class BenchMain {
   }
 
   /** Bytes one release event takes in the spool (measured: spool size / events). */
-  static int spoolRecordBytes() throws Exception {
-    Path dir = Files.createTempDirectory(work, "spool-size-");
-    try (AuditSpool spool = AuditSpool.open(new AuditSpool.Settings(dir.resolve("spool"), 256L << 20, 16L << 20, 65_536, 4096), "us-east-1", "bench", ok -> {})) {
-      long before = du(dir);
-      for (int i = 0; i < 200; i++) {
-        spool.record(AuditChain.release("demo", "run-bench-00000000", "connector/demo-github/v1", Instant.now()));
-      }
-      long after = du(dir);
-      return (int) Math.max(64, (after - before) / 200);
+  static Object syncOnce(SyncProbe probe) {
+    try {
+      probe.sync();
+      return null;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
-  static long du(Path dir) throws IOException {
-    try (var s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).mapToLong(p -> {
-        try {
-          return Files.size(p);
-        } catch (IOException e) {
-          return 0;
-        }
-      }).sum();
+  static int spoolRecordBytes() throws Exception {
+    Path dir = Files.createTempDirectory(work, "spool-size-");
+    try (AuditSpool spool = AuditSpool.open(new AuditSpool.Settings(dir.resolve("spool"), 256L << 20, 16L << 20, 65_536, 4096), "us-east-1", "bench", ok -> {})) {
+      // The records' bytes as the spool counts them (its segment files are reserved ahead, so
+      // their sizes say nothing about a record).
+      spool.record(AuditChain.release("demo", "run-bench-00000000", "connector/demo-github/v1", Instant.now()));
+      long before = spool.unacknowledgedBytes();
+      for (int i = 0; i < 200; i++) {
+        spool.record(AuditChain.release("demo", "run-bench-00000000", "connector/demo-github/v1", Instant.now()));
+      }
+      long after = spool.unacknowledgedBytes();
+      return (int) Math.max(64, (after - before) / 200);
     }
   }
 
@@ -604,10 +588,13 @@ public final class BenchMain {
 
     int n = idStubs.size();
     Load.Op validate = c -> idStubs.get((int) (c % n)).validateSession(vreq);
-    // Warm-up, which also lets Logins still queued from the phase above finish (their bcrypt
-    // would otherwise run during the idle measurement). Alone (storm mode) the load generator's
-    // own JIT is still busy for a while: longer.
-    Load.closed(validate, 1, ms(stormOnly ? 30 : 3));
+    // A short storm first, so that the load generator's own storm code (200 calls, refusals,
+    // retries) is compiled before either measurement: its JIT otherwise ran during the measured
+    // storm only. Then warm-up, which also lets Logins still queued finish (their bcrypt would
+    // otherwise run during the idle measurement). Alone (storm mode) the load generator's own JIT
+    // is still busy for a while: longer.
+    Load.closed(loginOp, 200, ms(3), true);
+    Load.closed(validate, 1, ms(stormOnly ? 30 : 5));
     Load.Result idle = Load.closed(validate, 1, ms(5));
     AtomicBoolean storming = new AtomicBoolean(true);
     Load.Result[] storm = new Load.Result[1];
@@ -739,14 +726,12 @@ public final class BenchMain {
     Path dir = Files.createTempDirectory(work, "spool-");
     int recordBytes = spoolRecordBytes();
     try (AuditSpool spool = AuditSpool.open(new AuditSpool.Settings(dir.resolve("spool"), 4L << 30, 64L << 20, 65_536, 4096), "us-east-1", "bench", ok -> {});
-        FileChannel fc = FileChannel.open(dir.resolve("probe.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      byte[] rec = new byte[recordBytes];
+        SyncProbe probe = new SyncProbe(dir.resolve("probe.log"), recordBytes, SyncProbe.Mode.RESERVED)) {
       ExecutorService one = Executors.newSingleThreadExecutor();
       ListeningExecutorService l = MoreExecutors.listeningDecorator(one);
       Load.Op release = c -> l.submit(() -> spool.record(AuditChain.release("demo", "run-bench-00000000", "connector/demo-github/v1", Instant.now())));
       Load.Op sync = c -> l.submit(() -> {
-        fc.write(ByteBuffer.wrap(rec));
-        fc.force(false);
+        probe.sync();
         return null;
       });
       List<Path2> paths = List.of(new Path2("spool_release_c1", release, false), new Path2("fdatasync_same_size", sync, false));

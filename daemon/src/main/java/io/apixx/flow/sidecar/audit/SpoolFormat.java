@@ -32,6 +32,11 @@ import java.util.zip.CRC32C;
  * A record is valid when its length is in range, its checksum matches and its payload parses.
  * Reading stops at the first invalid record: after a crash that is the torn tail of the last
  * write, and {@link #scan} reports the offset where the valid prefix ends so it can be cut.
+ *
+ * <p>The file may be longer than its records: the spool reserves the rest of a segment ahead
+ * as a sparse tail of zeros (its size set once, so that each sync of an append has no file size
+ * to write back: one write to the disk instead of two). A frame header of eight zero bytes (a
+ * record is never empty) is therefore the clean end of the records, not a torn tail.
  */
 public final class SpoolFormat {
   static final byte[] MAGIC = "FSAS".getBytes(StandardCharsets.US_ASCII);
@@ -110,6 +115,9 @@ public final class SpoolFormat {
       frame.flip();
       int len = frame.getInt();
       int crc = frame.getInt();
+      if (len == 0 && crc == 0) {
+        return new Scan(out, pos, true, false); // the reserved tail
+      }
       if (len <= 0 || len > MAX_PAYLOAD || pos + FRAME + len > end) {
         return new Scan(out, pos, true, true);
       }

@@ -193,10 +193,14 @@ class AuditSpoolTest {
     try (Stream<Path> s = Files.list(dir)) {
       seg = s.filter(p -> p.getFileName().toString().startsWith("seg-")).findFirst().orElseThrow();
     }
-    long validSize = Files.size(seg);
+    // The file is reserved ahead (a zero tail); the records end where the scan stops cleanly.
+    SpoolFormat.Scan before = SpoolFormat.scan(seg, 0, Long.MAX_VALUE);
+    assertThat(before.tornTail()).isFalse();
+    assertThat(before.entries()).hasSize(5);
+    long validSize = before.validEnd();
     // A crash in the middle of the next write: a frame header promising more bytes than follow.
-    try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.APPEND)) {
-      ch.write(ByteBuffer.allocate(12).putInt(500).putInt(1234).putInt(42).flip());
+    try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.allocate(12).putInt(500).putInt(1234).putInt(42).flip(), validSize);
     }
     try (AuditSpool reopened = open(1 << 20, 1 << 20)) {
       assertThat(Files.size(seg)).isEqualTo(validSize);
@@ -205,6 +209,37 @@ class AuditSpoolTest {
       List<io.apixx.flow.sidecar.v1.AuditEvent> read = reopened.read(0, 100);
       assertThat(read).hasSize(6);
       assertChain(read, 1, AuditRecords.GENESIS);
+    }
+  }
+
+  @Test
+  void segment_reservedAheadAsZeros_restartContinuesAtTheLastRecordWithoutCutting() throws Exception {
+    long segmentBytes = 1 << 20;
+    try (AuditSpool spool = open(8 << 20, segmentBytes)) {
+      for (int i = 0; i < 10; i++) {
+        spool.record(event(i));
+      }
+    }
+    Path seg;
+    try (Stream<Path> s = Files.list(dir)) {
+      seg = s.filter(p -> p.getFileName().toString().startsWith("seg-")).findFirst().orElseThrow();
+    }
+    // The whole segment is reserved (sparse: no disk blocks for the zeros), so appends change no
+    // file size; the records end at a zero frame header.
+    assertThat(Files.size(seg)).isEqualTo(segmentBytes);
+    SpoolFormat.Scan scan = SpoolFormat.scan(seg, 0, Long.MAX_VALUE);
+    assertThat(scan.entries()).hasSize(10);
+    assertThat(scan.tornTail()).isFalse();
+    assertThat(scan.validEnd()).isLessThan(segmentBytes);
+
+    try (AuditSpool reopened = open(8 << 20, segmentBytes)) {
+      assertThat(reopened.durableSequence()).isEqualTo(10);
+      reopened.record(event(10));
+      assertThat(Files.size(seg)).isEqualTo(segmentBytes);
+      List<io.apixx.flow.sidecar.v1.AuditEvent> read = reopened.read(0, 100);
+      assertThat(read).hasSize(11);
+      assertChain(read, 1, AuditRecords.GENESIS);
+      assertThat(reopened.unacknowledgedBytes()).as("counts records, not the reserve").isLessThan(segmentBytes / 8);
     }
   }
 
