@@ -66,7 +66,7 @@ stubs-test: ## Build the three clients and run their smoke programs against the 
 	tools/smoke/fake.sh
 
 BENCH_JAVA_OPTS ?= -Xmx1g -XX:+UseParallelGC
-bench: ## Run the benchmarks (about 10 min; BENCH_QUICK=1 for a smoke run) and write bench/results/ (Markdown, JSON, SVG).
+bench: ## Run the benchmarks (about 7 min; BENCH_QUICK=1 for a smoke run) and write bench/results/ (Markdown, JSON, SVG).
 	@echo "==> building the daemon and the benchmarks (reactor build, nothing installed)"
 	$(MVN) $(MVN_FLAGS) -q -pl bench -am package -DskipTests
 	@echo "==> running the benchmark harness (bench/target/logs has the daemons' output)"
