@@ -324,21 +324,28 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     ByteString startHash = lastHash;
     List<byte[]> payloads = new ArrayList<>(batch.size());
     long bytes = 0;
-    for (Pending p : batch) {
-      AuditRecords.Sealed e = AuditRecords.seal(p.builder, nextSeq, lastHash);
-      byte[] payload = e.bytes();
-      if (payload.length > SpoolFormat.MAX_PAYLOAD) {
-        // Cannot happen for events the services build (their fields are bounded); if it does,
-        // the group fails as a whole and the chain stays where it was (no gap).
-        nextSeq = startSeq;
-        lastHash = startHash;
-        fail(batch, new AuditUnavailableException("audit event too large", null));
-        return;
+    try {
+      for (Pending p : batch) {
+        AuditRecords.Sealed e = AuditRecords.seal(p.builder, nextSeq, lastHash);
+        byte[] payload = e.bytes();
+        if (payload.length > SpoolFormat.MAX_PAYLOAD) {
+          // Cannot happen for events the services build (their fields are bounded); if it does,
+          // the group fails as a whole and the chain stays where it was (no gap).
+          nextSeq = startSeq;
+          lastHash = startHash;
+          fail(batch, new AuditUnavailableException("audit event too large", null));
+          return;
+        }
+        payloads.add(payload);
+        bytes += SpoolFormat.FRAME + payload.length;
+        nextSeq++;
+        lastHash = e.hash();
       }
-      payloads.add(payload);
-      bytes += SpoolFormat.FRAME + payload.length;
-      nextSeq++;
-      lastHash = e.hash();
+    } catch (RuntimeException e) {
+      // The group fails (see lead); the chain must not skip the sequence numbers it took.
+      nextSeq = startSeq;
+      lastHash = startHash;
+      throw e;
     }
     synchronized (this) {
       if (unacknowledgedBytes() + bytes > settings.maxBytes()) {
