@@ -65,7 +65,9 @@ public final class OidcLogin {
   private final Clock clock;
   private final Duration skew;
   private final boolean allowHttpLoopback;
-  private final HttpClient http;
+  // Built on the first JWKS fetch: a JDK HttpClient initializes TLS and reads the trust store when
+  // it is built (about 0.1 s and 300 classes at start), and most daemons never see an ID token.
+  private volatile HttpClient http;
   private final Cache<String, JwkSource> keySources = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofHours(1)).executor(Runnable::run).build();
 
   public OidcLogin(
@@ -79,7 +81,20 @@ public final class OidcLogin {
     this.clock = clock;
     this.skew = skew;
     this.allowHttpLoopback = allowHttpLoopback;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).followRedirects(HttpClient.Redirect.NEVER).build();
+  }
+
+  private HttpClient http() {
+    HttpClient h = http;
+    if (h == null) {
+      synchronized (this) {
+        h = http;
+        if (h == null) {
+          h = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).followRedirects(HttpClient.Redirect.NEVER).build();
+          http = h;
+        }
+      }
+    }
+    return h;
   }
 
   private static AuthException reject(String reason) {
@@ -200,7 +215,7 @@ public final class OidcLogin {
     String url = issuer.replaceAll("/+$", "") + "/.well-known/openid-configuration";
     checkUrl(url);
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = http().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
       JsonNode n = new ObjectMapper().readTree(r.body());
       if (r.statusCode() != 200 || !n.hasNonNull("jwks_uri")) {
         throw new IOException("no jwks_uri");
