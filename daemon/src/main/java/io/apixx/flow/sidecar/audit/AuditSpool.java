@@ -318,39 +318,33 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
     }
   }
 
-  /** Writes and syncs {@code batch}, setting each record's sequence or failure. */
+  /**
+   * Writes and syncs {@code batch}, setting each record's sequence or failure. The chain
+   * ({@code nextSeq}, {@code lastHash}) moves on only once the group is durable: a group that fails
+   * at any step, or whose sealing throws, leaves it where it was (no skipped sequence numbers).
+   */
   private void writeBatch(List<Pending> batch) {
     long startSeq = nextSeq;
-    ByteString startHash = lastHash;
+    long seq = startSeq;
+    ByteString hash = lastHash;
     List<byte[]> payloads = new ArrayList<>(batch.size());
     long bytes = 0;
-    try {
-      for (Pending p : batch) {
-        AuditRecords.Sealed e = AuditRecords.seal(p.builder, nextSeq, lastHash);
-        byte[] payload = e.bytes();
-        if (payload.length > SpoolFormat.MAX_PAYLOAD) {
-          // Cannot happen for events the services build (their fields are bounded); if it does,
-          // the group fails as a whole and the chain stays where it was (no gap).
-          nextSeq = startSeq;
-          lastHash = startHash;
-          fail(batch, new AuditUnavailableException("audit event too large", null));
-          return;
-        }
-        payloads.add(payload);
-        bytes += SpoolFormat.FRAME + payload.length;
-        nextSeq++;
-        lastHash = e.hash();
+    for (Pending p : batch) {
+      AuditRecords.Sealed e = AuditRecords.seal(p.builder, seq, hash);
+      byte[] payload = e.bytes();
+      if (payload.length > SpoolFormat.MAX_PAYLOAD) {
+        // Cannot happen for events the services build (their fields are bounded); if it does,
+        // the group fails as a whole.
+        fail(batch, new AuditUnavailableException("audit event too large", null));
+        return;
       }
-    } catch (RuntimeException e) {
-      // The group fails (see lead); the chain must not skip the sequence numbers it took.
-      nextSeq = startSeq;
-      lastHash = startHash;
-      throw e;
+      payloads.add(payload);
+      bytes += SpoolFormat.FRAME + payload.length;
+      seq++;
+      hash = e.hash();
     }
     synchronized (this) {
       if (unacknowledgedBytes() + bytes > settings.maxBytes()) {
-        nextSeq = startSeq;
-        lastHash = startHash;
         setHealthy(false);
         fail(batch, new AuditUnavailableException("audit spool is full (" + settings.maxBytes() + " bytes unacknowledged)", null));
         return;
@@ -374,15 +368,15 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
       active.force(false);
       syncs.incrementAndGet();
     } catch (IOException | UncheckedIOException e) {
-      nextSeq = startSeq;
-      lastHash = startHash;
       cutAfterFailure(before);
       setHealthy(false);
       log.error("audit spool write failed: {}", e.getMessage());
       fail(batch, new AuditUnavailableException("audit spool is not writable", e));
       return;
     }
-    long last = nextSeq - 1;
+    nextSeq = seq;
+    lastHash = hash;
+    long last = seq - 1;
     synchronized (this) {
       activeSegment.size += bytes;
       activeSegment.lastSeq = last;
@@ -390,9 +384,9 @@ public final class AuditSpool implements AuditSink, AutoCloseable {
       notifyAll();
     }
     setHealthy(true);
-    long seq = startSeq;
+    long s = startSeq;
     for (Pending p : batch) {
-      p.seq = seq++;
+      p.seq = s++;
     }
   }
 
