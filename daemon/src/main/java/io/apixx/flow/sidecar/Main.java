@@ -229,8 +229,9 @@ public final class Main {
               auth.runTokens().algorithms(), auth.runTokens().maxClockSkew(), auth.runTokens().maxLifetime(), clock);
       // 0: half the CPUs (at least one), so that a login storm leaves CPU to the cached paths
       // (ValidateSession, GetCredential); at the lowest priority (nice 19 through the launcher's
-      // flags), so that a bcrypt thread never delays them on the CPU it shares with them.
-      // bench/results/report.md measures the trade-off.
+      // flags), so that a bcrypt thread mostly yields the CPU it shares with them. Not always: the
+      // kernel still picks it now and then while one of theirs waits, until its next tick (README,
+      // Performance, "Login storm"). bench/results/report.md measures the trade-off.
       int hashThreads = auth.passwords().hashThreads() == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors() / 2) : auth.passwords().hashThreads();
       PasswordHasher hasher =
           new PasswordHasher(auth.passwords().bcryptCost(), BoundedExecutors.fixedLowPriority("bcrypt", hashThreads, auth.passwords().hashQueue()));

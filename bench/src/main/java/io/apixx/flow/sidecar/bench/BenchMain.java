@@ -608,7 +608,7 @@ public final class BenchMain {
       }
     });
     Thread.sleep(ms(1) / 1_000_000);
-    Load.Result during = Load.closed(validate, 1, ms(5));
+    Load.Result during = Load.closedListingSlow(validate, 1, ms(5), repo.resolve("bench/target/storm-slow-calls.txt"));
     t.join();
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("validate_session_idle_c1", summary(idle, true));

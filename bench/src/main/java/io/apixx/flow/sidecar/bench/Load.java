@@ -70,6 +70,11 @@ final class Load {
    * next call, as a well-behaved client does.
    */
   static Result closed(Op op, int inflight, long nanos, boolean politeRetry) throws InterruptedException {
+    return closed(op, inflight, nanos, politeRetry, null);
+  }
+
+  private static Result closed(Op op, int inflight, long nanos, boolean politeRetry, java.util.Queue<String> slowCalls)
+      throws InterruptedException {
     SynchronizedHistogram h = new SynchronizedHistogram(TimeUnit.MINUTES.toNanos(2), 3);
     AtomicLong calls = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -78,7 +83,7 @@ final class Load {
     long start = System.nanoTime();
     long end = start + nanos;
     for (int s = 0; s < inflight; s++) {
-      new Slot(op, end, h, calls, errors, codes, done, politeRetry).issue();
+      new Slot(op, end, h, calls, errors, codes, done, politeRetry, slowCalls).issue();
     }
     if (!done.await(nanos / 1_000_000 + 60_000, TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("calls still in flight 60 s after the phase");
@@ -93,6 +98,28 @@ final class Load {
     return r;
   }
 
+  /**
+   * Tuning aid ({@code BENCH_SLOW_US}): calls slower than this many microseconds are listed by
+   * {@link #closedListingSlow}, with their start on {@link System#nanoTime()}'s clock
+   * (CLOCK_MONOTONIC on Linux), so they can be laid over a {@code perf sched record -k
+   * CLOCK_MONOTONIC} trace of the same seconds.
+   */
+  static final long SLOW_CALL_NANOS =
+      System.getenv("BENCH_SLOW_US") == null ? 0 : TimeUnit.MICROSECONDS.toNanos(Long.parseLong(System.getenv("BENCH_SLOW_US")));
+
+  /** As {@link #closed(Op, int, long)}, also writing "start-nanos latency-nanos" of each slow call to {@code out}. */
+  static Result closedListingSlow(Op op, int inflight, long nanos, java.nio.file.Path out) throws InterruptedException, java.io.IOException {
+    if (SLOW_CALL_NANOS == 0) {
+      return closed(op, inflight, nanos);
+    }
+    java.util.Queue<String> slow = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    try {
+      return closed(op, inflight, nanos, false, slow);
+    } finally {
+      java.nio.file.Files.write(out, slow);
+    }
+  }
+
   private static final class Slot implements FutureCallback<Object> {
     final Op op;
     final long end;
@@ -102,10 +129,13 @@ final class Load {
     final Map<String, Long> codes;
     final CountDownLatch done;
     final boolean politeRetry;
+    final java.util.Queue<String> slowCalls;
     long t0;
 
-    Slot(Op op, long end, SynchronizedHistogram h, AtomicLong calls, AtomicLong errors, Map<String, Long> codes, CountDownLatch done, boolean politeRetry) {
+    Slot(Op op, long end, SynchronizedHistogram h, AtomicLong calls, AtomicLong errors, Map<String, Long> codes, CountDownLatch done, boolean politeRetry,
+        java.util.Queue<String> slowCalls) {
       this.politeRetry = politeRetry;
+      this.slowCalls = slowCalls;
       this.op = op;
       this.end = end;
       this.h = h;
@@ -128,7 +158,11 @@ final class Load {
 
     @Override
     public void onSuccess(Object result) {
-      h.recordValue(System.nanoTime() - t0);
+      long latency = System.nanoTime() - t0;
+      if (slowCalls != null && latency > SLOW_CALL_NANOS) {
+        slowCalls.add(t0 + " " + latency);
+      }
+      h.recordValue(latency);
       calls.incrementAndGet();
       next();
     }
