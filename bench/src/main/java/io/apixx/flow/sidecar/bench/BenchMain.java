@@ -588,23 +588,34 @@ public final class BenchMain {
 
     int n = idStubs.size();
     Load.Op validate = c -> idStubs.get((int) (c % n)).validateSession(vreq);
-    // A short storm first, so that the load generator's own storm code (200 calls, refusals,
-    // retries) is compiled before either measurement: its JIT otherwise ran during the measured
-    // storm only. Then warm-up, which also lets Logins still queued finish (their bcrypt would
-    // otherwise run during the idle measurement). Alone (storm mode) the load generator's own JIT
-    // is still busy for a while: longer.
-    Load.closed(loginOp, 200, ms(3), true);
+    // A short storm first, with ValidateSession calls beside it as in the measured storm, so
+    // that the load generator's own code is compiled for that mix before either measurement: a
+    // trace showed its C2 compiler busy during the slow calls of the measured storm, recompiling
+    // code the two kinds of call share (response parsing, the transport) after the storm's calls
+    // had changed its profile. Refused calls come back after 10 ms instead of the daemon's hint,
+    // so the storm's code runs often enough to be compiled in seconds (polite clients make about
+    // 200 calls/s). The storm from a JVM of its own was tried: a third JVM's threads, collector
+    // and compiler on the same two CPUs made the tail longer, not shorter. Then warm-up, which
+    // also lets Logins still queued finish (their bcrypt would otherwise run during the idle
+    // measurement). Alone (storm mode) the load generator's own JIT is still busy for a while:
+    // longer.
+    Thread warmStorm = Thread.ofPlatform().name("login-storm-warm-up").start(() -> {
+      try {
+        Load.closedRetryingSooner(loginOp, 200, ms(3), 10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Load.closed(validate, 1, ms(3));
+    warmStorm.join();
     Load.closed(validate, 1, ms(stormOnly ? 30 : 5));
     Load.Result idle = Load.closed(validate, 1, ms(5));
-    AtomicBoolean storming = new AtomicBoolean(true);
     Load.Result[] storm = new Load.Result[1];
     Thread t = Thread.ofPlatform().name("login-storm").start(() -> {
       try {
         storm[0] = Load.closed(loginOp, 200, ms(7), true);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      } finally {
-        storming.set(false);
       }
     });
     Thread.sleep(ms(1) / 1_000_000);

@@ -70,10 +70,20 @@ final class Load {
    * next call, as a well-behaved client does.
    */
   static Result closed(Op op, int inflight, long nanos, boolean politeRetry) throws InterruptedException {
-    return closed(op, inflight, nanos, politeRetry, null);
+    return closed(op, inflight, nanos, politeRetry ? 1000 : -1, null);
   }
 
-  private static Result closed(Op op, int inflight, long nanos, boolean politeRetry, java.util.Queue<String> slowCalls)
+  /**
+   * As a polite {@link #closed(Op, int, long, boolean)}, but a refused slot waits at most
+   * {@code maxRetryWaitMs}: for warming up the load generator's own retry code (its JIT) at a
+   * higher call rate than polite clients reach, before a measured storm.
+   */
+  static Result closedRetryingSooner(Op op, int inflight, long nanos, long maxRetryWaitMs) throws InterruptedException {
+    return closed(op, inflight, nanos, maxRetryWaitMs, null);
+  }
+
+  // maxRetryWaitMs < 0: not polite (retry after 1 ms whatever the daemon says).
+  private static Result closed(Op op, int inflight, long nanos, long maxRetryWaitMs, java.util.Queue<String> slowCalls)
       throws InterruptedException {
     SynchronizedHistogram h = new SynchronizedHistogram(TimeUnit.MINUTES.toNanos(2), 3);
     AtomicLong calls = new AtomicLong();
@@ -83,7 +93,7 @@ final class Load {
     long start = System.nanoTime();
     long end = start + nanos;
     for (int s = 0; s < inflight; s++) {
-      new Slot(op, end, h, calls, errors, codes, done, politeRetry, slowCalls).issue();
+      new Slot(op, end, h, calls, errors, codes, done, maxRetryWaitMs, slowCalls).issue();
     }
     if (!done.await(nanos / 1_000_000 + 60_000, TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("calls still in flight 60 s after the phase");
@@ -114,7 +124,7 @@ final class Load {
     }
     java.util.Queue<String> slow = new java.util.concurrent.ConcurrentLinkedQueue<>();
     try {
-      return closed(op, inflight, nanos, false, slow);
+      return closed(op, inflight, nanos, -1, slow);
     } finally {
       java.nio.file.Files.write(out, slow);
     }
@@ -128,13 +138,13 @@ final class Load {
     final AtomicLong errors;
     final Map<String, Long> codes;
     final CountDownLatch done;
-    final boolean politeRetry;
+    final long maxRetryWaitMs;
     final java.util.Queue<String> slowCalls;
     long t0;
 
-    Slot(Op op, long end, SynchronizedHistogram h, AtomicLong calls, AtomicLong errors, Map<String, Long> codes, CountDownLatch done, boolean politeRetry,
+    Slot(Op op, long end, SynchronizedHistogram h, AtomicLong calls, AtomicLong errors, Map<String, Long> codes, CountDownLatch done, long maxRetryWaitMs,
         java.util.Queue<String> slowCalls) {
-      this.politeRetry = politeRetry;
+      this.maxRetryWaitMs = maxRetryWaitMs;
       this.slowCalls = slowCalls;
       this.op = op;
       this.end = end;
@@ -171,17 +181,17 @@ final class Load {
     public void onFailure(Throwable t) {
       errors.incrementAndGet();
       codes.merge(code(t), 1L, Long::sum);
-      if (politeRetry && System.nanoTime() < end) {
+      if (maxRetryWaitMs >= 0 && System.nanoTime() < end) {
         long waitMs = 50;
         io.grpc.Metadata trailers = Status.trailersFromThrowable(t);
         if (trailers != null && trailers.get(RETRY_AFTER) != null) {
           try {
-            waitMs = Math.min(1000, Long.parseLong(trailers.get(RETRY_AFTER)));
+            waitMs = Long.parseLong(trailers.get(RETRY_AFTER));
           } catch (NumberFormatException e) {
             // keep 50 ms
           }
         }
-        RETRY.schedule(this::next, waitMs, TimeUnit.MILLISECONDS);
+        RETRY.schedule(this::next, Math.min(maxRetryWaitMs, waitMs), TimeUnit.MILLISECONDS);
         return;
       }
       if (System.nanoTime() < end) {
