@@ -65,9 +65,10 @@ public final class OidcLogin {
   private final Clock clock;
   private final Duration skew;
   private final boolean allowHttpLoopback;
-  // Built on the first JWKS fetch: a JDK HttpClient initializes TLS and reads the trust store when
-  // it is built (about 0.1 s and 300 classes at start), and most daemons never see an ID token.
-  private volatile HttpClient http;
+  // Built on the first discovery fetch: a JDK HttpClient initializes TLS and reads the trust store
+  // when it is built (about 0.1 s and 300 classes at start), and most daemons never see an ID
+  // token. Guarded by this (discovery runs once per issuer, so the lock is never contended).
+  private HttpClient http;
   private final Cache<String, JwkSource> keySources = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofHours(1)).executor(Runnable::run).build();
 
   public OidcLogin(
@@ -83,18 +84,11 @@ public final class OidcLogin {
     this.allowHttpLoopback = allowHttpLoopback;
   }
 
-  private HttpClient http() {
-    HttpClient h = http;
-    if (h == null) {
-      synchronized (this) {
-        h = http;
-        if (h == null) {
-          h = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).followRedirects(HttpClient.Redirect.NEVER).build();
-          http = h;
-        }
-      }
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).followRedirects(HttpClient.Redirect.NEVER).build();
     }
-    return h;
+    return http;
   }
 
   private static AuthException reject(String reason) {
