@@ -2,6 +2,7 @@ package io.apixx.flow.sidecar;
 
 import io.apixx.flow.sidecar.api.AccessRules;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.apixx.flow.sidecar.auth.InlineCallPolicy;
 import io.apixx.flow.sidecar.auth.JwkSource;
 import io.apixx.flow.sidecar.auth.MfaService;
 import io.apixx.flow.sidecar.auth.OidcLogin;
@@ -52,6 +53,7 @@ import io.apixx.flow.sidecar.observability.Logging;
 import io.apixx.flow.sidecar.observability.Metrics;
 import io.apixx.flow.sidecar.observability.MetricsHttpServer;
 import io.apixx.flow.sidecar.server.BoundedExecutors;
+import io.apixx.flow.sidecar.server.CallExecutors;
 import io.apixx.flow.sidecar.server.HealthRegistry;
 import io.apixx.flow.sidecar.server.MetricsInterceptor;
 import io.apixx.flow.sidecar.server.RateLimitInterceptor;
@@ -296,7 +298,9 @@ public final class Main {
                       CallPipeline::rateLimitSubject,
                       publicMethods(rules)),
                   new TenantGuardInterceptor(spool, clock)),
-              workers,
+              new CallExecutors(
+                  workers,
+                  new InlineCallPolicy(CallPipeline.inlineWhenCached(), sessions)),
               healthService);
       health.markStarted();
       return new RunningSidecar(server, health, workers, metricsAddress, config.server().shutdownGrace(), resources);

@@ -25,6 +25,10 @@ import java.util.List;
  *
  * <p>Then the service method. An interceptor that refuses a call closes it with its status and a
  * no-op listener, so nothing after it runs.
+ *
+ * <p>Where: on the worker pool, except the methods of {@link #inlineWhenCached()} when their
+ * session is answered from memory ({@code InlineCallPolicy}): those run, interceptors and method,
+ * on the transport thread that read them.
  */
 public final class CallPipeline {
   private CallPipeline() {}
@@ -36,6 +40,15 @@ public final class CallPipeline {
       case io.apixx.flow.sidecar.auth.UserPrincipal u -> new RateLimitInterceptor.Subject("user:" + u.userId(), java.util.Optional.of(u.tenantId()));
       case io.apixx.flow.sidecar.auth.ServicePrincipal sv -> new RateLimitInterceptor.Subject("service:" + sv.name(), java.util.Optional.<String>empty());
     });
+  }
+
+  /**
+   * Methods that run on the transport thread when the caller's session is cached and nothing on
+   * their path needs the database: only {@code ValidateSession} (memory-only on a cache hit; no
+   * audit record on success; its request names no tenant).
+   */
+  public static java.util.Set<String> inlineWhenCached() {
+    return java.util.Set.of(io.apixx.flow.sidecar.v1.IdentityServiceGrpc.getValidateSessionMethod().getFullMethodName());
   }
 
   /** The interceptors in execution order. */

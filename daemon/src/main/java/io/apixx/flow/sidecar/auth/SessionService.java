@@ -179,6 +179,30 @@ public final class SessionService implements ChangeFeed.Listener {
     return new Validated(v.principal(), newIdle, s.absoluteExpires());
   }
 
+  /**
+   * Whether {@link #touch} of {@code token} would be answered from memory now and for at least
+   * {@code margin} more: its session is cached with that much cache life left, is usable beyond
+   * {@code now + margin}, and is a run session (never written back) or a user session whose idle
+   * timer is not due for its write-back within the margin. Reads memory only, never the database,
+   * and never throws for a bad token (false). For deciding, before a call starts, that nothing on
+   * its path can block.
+   */
+  public boolean answerableFromMemory(String token, Duration margin) {
+    if (Tokens.tenantOf(Tokens.SESSION, token).isEmpty()) {
+      return false;
+    }
+    String key = Tokens.hashHex(token);
+    Stored s = cache.getIfPresent(key);
+    if (s == null || !("run".equals(s.kind()) || "user".equals(s.kind()))) {
+      return false;
+    }
+    Duration age = cache.policy().expireAfterWrite().flatMap(p -> p.ageOf(key)).orElse(config.cacheTtl());
+    Instant until = clock.instant().plus(margin);
+    return age.plus(margin).compareTo(config.cacheTtl()) < 0
+        && usable(s, until)
+        && ("run".equals(s.kind()) || s.lastSeen().plus(config.touchInterval()).isAfter(until));
+  }
+
   /** {@code Logout}: ends the caller's own session and audits it. Idempotent. */
   public void logout(String token, Principal principal, RequestMeta meta, io.apixx.flow.sidecar.audit.AuditSink audit) {
     revoke(token, "logout");

@@ -29,15 +29,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's gRPC listeners: always a Unix domain socket, optionally loopback TCP. Both serve the
- * same services through the same interceptors and the same bounded executor; the Netty event loops
- * only do I/O.
+ * same services through the same interceptors. Calls run on the bounded worker pool, except those
+ * {@link CallExecutors} keeps on the Netty event loop that read them (memory-only calls, such as a
+ * cached {@code ValidateSession}); otherwise the event loops only do I/O.
  *
  * <p>Lifecycle: {@link #start}, then {@link #shutdown} (stop accepting, let calls finish),
  * {@link #awaitTermination}, and {@link #shutdownNow} for what is left.
@@ -72,7 +72,7 @@ public final class SidecarServer {
       ServerConfig config,
       List<ServerServiceDefinition> services,
       List<ServerInterceptor> interceptors,
-      Executor executor,
+      CallExecutors executors,
       ServerServiceDefinition healthService)
       throws IOException {
     if (!Epoll.isAvailable()) {
@@ -81,7 +81,7 @@ public final class SidecarServer {
           "Unix domain sockets need Netty's native epoll transport, which is unavailable here: "
               + Epoll.unavailabilityCause());
     }
-    // Few event loops: they only move bytes; calls run on the bounded executor.
+    // Few event loops: they move bytes and run memory-only calls; the rest run on the workers.
     int loops = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
     EventLoopGroup boss = new EpollEventLoopGroup(1, BoundedExecutors.threadFactory("grpc-accept"));
     EventLoopGroup workers =
@@ -101,7 +101,7 @@ public final class SidecarServer {
                   config.limits(),
                   services,
                   interceptors,
-                  executor)
+                  executors)
               .build();
       bind(unix, "server.socket_path", socket.toString());
       started.add(unix);
@@ -119,7 +119,7 @@ public final class SidecarServer {
                     config.limits(),
                     services,
                     interceptors,
-                    executor)
+                    executors)
                 .build();
         bind(tcpServer, "server.tcp_address", tcp.get().toString());
         started.add(tcpServer);
@@ -136,7 +136,7 @@ public final class SidecarServer {
                     config.limits(),
                     List.of(healthService),
                     interceptors,
-                    executor)
+                    executors)
                 .build();
         bind(healthServer, "server.health_address", config.health().get().toString());
         started.add(healthServer);
@@ -160,11 +160,14 @@ public final class SidecarServer {
       LimitsConfig limits,
       List<ServerServiceDefinition> services,
       List<ServerInterceptor> interceptors,
-      Executor executor) {
+      CallExecutors executors) {
     b.channelType(channelType)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
-        .executor(executor)
+        // gRPC looks the method up on the default executor, then asks callExecutor where the call
+        // runs: the default is the event loop, so that lookup costs no hand-off.
+        .executor(CallExecutors.TRANSPORT)
+        .callExecutor(executors)
         .maxInboundMessageSize(limits.maxInboundMessageSize().toIntBytes())
         .maxInboundMetadataSize(limits.maxInboundMetadataSize().toIntBytes())
         .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())

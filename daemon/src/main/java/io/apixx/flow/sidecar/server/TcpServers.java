@@ -78,7 +78,7 @@ public final class TcpServers implements AutoCloseable {
     // A restarted collector must get its port back while old connections sit in TIME_WAIT.
     b.withOption(ChannelOption.SO_REUSEADDR, true);
     tls.ifPresent(b::sslContext);
-    SidecarServer.configure(b, channelType, boss, workers, limits, services, interceptors, executor)
+    SidecarServer.configure(b, channelType, boss, workers, limits, services, interceptors, CallExecutors.allOn(executor))
         .maxInboundMessageSize(maxMessageSize.toIntBytes());
     Server server = b.build();
     SidecarServer.bind(server, key, address.toString());
