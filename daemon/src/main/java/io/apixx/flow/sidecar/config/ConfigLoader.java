@@ -1,44 +1,23 @@
 package io.apixx.flow.sidecar.config;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.JsonSerializer;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.cfg.CoercionAction;
-import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
-import com.fasterxml.jackson.databind.type.LogicalType;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * Builds the one {@link SidecarConfig} of a process from layered sources. Later layers override
@@ -61,11 +40,7 @@ public final class ConfigLoader {
 
   private static final String DEFAULTS = "defaults.yaml";
 
-  private final YAMLMapper mapper;
-
-  public ConfigLoader() {
-    this.mapper = newMapper();
-  }
+  public ConfigLoader() {}
 
   /** The inputs of one load. */
   public record Sources(
@@ -89,7 +64,7 @@ public final class ConfigLoader {
    * @throws ConfigException naming the first unknown, mistyped, missing or unacceptable key
    */
   public SidecarConfig load(Sources sources) {
-    ObjectNode tree = readResource(DEFAULTS);
+    Map<String, Object> tree = readResource(DEFAULTS);
     if (sources.profile().isPresent()) {
       merge(tree, readResource(sources.profile().get() + ".yaml"), "");
     }
@@ -99,53 +74,77 @@ public final class ConfigLoader {
     merge(tree, fromEnvironment(sources.environment()), "");
     merge(tree, fromFlags(sources.setFlags()), "");
     resolveInstanceId(tree, sources.environment());
-    return bind(tree).validate();
+    return RecordBinder.bind(tree, SidecarConfig.class).validate();
   }
 
   /** The merged tree as YAML (for {@code check-config --print}); contains no secret values. */
   public String render(SidecarConfig config) {
-    try {
-      return mapper.writeValueAsString(mapper.valueToTree(config));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot render configuration", e);
-    }
+    return ConfigYaml.create().dump(shapedLike(readResource(DEFAULTS), RecordBinder.tree(config)));
   }
 
-  private ObjectNode readResource(String name) {
+  /**
+   * {@code tree} without the keys the reference {@code defaults} lack (a record shared by two
+   * sections, such as the collector's database, has components one of them does not use), so that
+   * what {@link #render} prints loads again.
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> shapedLike(Map<String, Object> defaults, Map<String, Object> tree) {
+    if (defaults.isEmpty()) {
+      return tree;
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    tree.forEach((k, v) -> {
+      if (defaults.containsKey(k)) {
+        out.put(k, defaults.get(k) instanceof Map<?, ?> d && v instanceof Map<?, ?> m
+            ? shapedLike((Map<String, Object>) d, (Map<String, Object>) m) : v);
+      }
+    });
+    return out;
+  }
+
+  private static Map<String, Object> readResource(String name) {
     try (InputStream in = ConfigLoader.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalStateException("missing built-in configuration " + name);
       }
-      return (ObjectNode) mapper.readTree(in);
+      return mapping(ConfigYaml.create().load(new String(in.readAllBytes(), StandardCharsets.UTF_8)), "built-in " + name);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read built-in configuration " + name, e);
     }
   }
 
-  private ObjectNode readFile(Path file) {
-    JsonNode node;
+  private static Map<String, Object> readFile(Path file) {
+    Object node;
     try {
-      node = mapper.readTree(Files.readString(file));
+      node = ConfigYaml.create().load(Files.readString(file));
     } catch (NoSuchFileException e) {
       throw new ConfigException("--config", "file " + file + " does not exist");
-    } catch (JsonProcessingException e) {
+    } catch (MarkedYAMLException e) {
+      // The line only: SnakeYAML's message quotes the offending text, which may be anything.
+      Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       throw new ConfigException(
-          "--config",
-          "file " + file + " is not valid YAML (line " + e.getLocation().getLineNr() + ")");
+          "--config", "file " + file + " is not valid YAML" + (mark == null ? "" : " (line " + (mark.getLine() + 1) + ")"));
+    } catch (YAMLException e) {
+      throw new ConfigException("--config", "file " + file + " is not valid YAML");
     } catch (IOException e) {
       throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
     }
-    if (node == null || node.isMissingNode() || node.isNull()) {
-      return JsonNodeFactory.instance.objectNode();
+    if (node == null) {
+      return new LinkedHashMap<>();
     }
-    if (!node.isObject()) {
-      throw new ConfigException("--config", "file " + file + " must contain a YAML mapping");
-    }
-    return (ObjectNode) node;
+    return mapping(node, "--config");
   }
 
-  private ObjectNode fromEnvironment(Map<String, String> env) {
-    ObjectNode root = JsonNodeFactory.instance.objectNode();
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> mapping(Object node, String source) {
+    if (!(node instanceof Map<?, ?>)) {
+      throw new ConfigException(source, "must contain a YAML mapping");
+    }
+    return (Map<String, Object>) node;
+  }
+
+  private static Map<String, Object> fromEnvironment(Map<String, String> env) {
+    Map<String, Object> root = new LinkedHashMap<>();
     // Sorted so that the first error reported is deterministic.
     for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
       String name = e.getKey();
@@ -153,48 +152,50 @@ public final class ConfigLoader {
         continue;
       }
       String path = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace("__", ".");
-      put(root, path, parseScalar(name, e.getValue()));
+      put(root, path, parseScalar(e.getValue()));
     }
     return root;
   }
 
-  private ObjectNode fromFlags(List<String> flags) {
-    ObjectNode root = JsonNodeFactory.instance.objectNode();
+  private static Map<String, Object> fromFlags(List<String> flags) {
+    Map<String, Object> root = new LinkedHashMap<>();
     for (String flag : flags) {
       int eq = flag.indexOf('=');
       if (eq <= 0) {
         throw new ConfigException("--set", "expected key.path=value, got '" + flag + "'");
       }
       String path = flag.substring(0, eq).trim();
-      put(root, path, parseScalar(path, flag.substring(eq + 1)));
+      put(root, path, parseScalar(flag.substring(eq + 1)));
     }
     return root;
   }
 
-  private JsonNode parseScalar(String key, String text) {
+  /** An environment or flag value read as YAML, so that 8 is an integer; text that is not YAML is a string. */
+  private static Object parseScalar(String text) {
     if (text.isEmpty()) {
-      return TextNode.valueOf("");
+      return "";
     }
     try {
-      JsonNode n = mapper.readTree(text);
-      return n == null || n.isMissingNode() ? TextNode.valueOf(text) : n;
-    } catch (JsonProcessingException e) {
-      // Not YAML (e.g. contains ': '): take it as a plain string.
-      return TextNode.valueOf(text);
+      return ConfigYaml.create().load(text);
+    } catch (YAMLException e) {
+      // Not YAML (e.g. contains ': ' after a quote): take it as a plain string.
+      return text;
     }
   }
 
-  private static void put(ObjectNode root, String dottedPath, JsonNode value) {
+  @SuppressWarnings("unchecked")
+  private static void put(Map<String, Object> root, String dottedPath, Object value) {
     String[] parts = dottedPath.split("\\.");
-    ObjectNode node = root;
+    Map<String, Object> node = root;
     for (int i = 0; i < parts.length - 1; i++) {
-      JsonNode child = node.get(parts[i]);
-      if (child == null || !child.isObject()) {
-        child = node.putObject(parts[i]);
+      Object child = node.get(parts[i]);
+      if (!(child instanceof Map<?, ?>)) {
+        child = new LinkedHashMap<String, Object>();
+        node.put(parts[i], child);
       }
-      node = (ObjectNode) child;
+      node = (Map<String, Object>) child;
     }
-    node.set(parts[parts.length - 1], value);
+    node.put(parts[parts.length - 1], value);
   }
 
   /**
@@ -202,166 +203,38 @@ public final class ConfigLoader {
    * A key absent from {@code base} is unknown, unless the base object is an empty mapping, which
    * marks a free-form map.
    */
-  private static void merge(ObjectNode base, ObjectNode overlay, String prefix) {
-    Iterator<Map.Entry<String, JsonNode>> it = overlay.fields();
+  @SuppressWarnings("unchecked")
+  private static void merge(Map<String, Object> base, Map<String, Object> overlay, String prefix) {
     boolean freeForm = base.isEmpty();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
-      JsonNode existing = base.get(e.getKey());
-      if (existing == null && !freeForm) {
+    for (Map.Entry<String, Object> e : overlay.entrySet()) {
+      String key = prefix.isEmpty() ? String.valueOf(e.getKey()) : prefix + "." + e.getKey();
+      Object existing = base.get(e.getKey());
+      if (existing == null && !base.containsKey(e.getKey()) && !freeForm) {
         throw new ConfigException(key, "unknown configuration key");
       }
-      JsonNode value = e.getValue();
-      if (existing != null && existing.isObject()) {
-        if (value.isNull()) {
+      Object value = e.getValue();
+      if (existing instanceof Map<?, ?> section) {
+        if (value == null) {
           continue;
         }
-        if (!value.isObject()) {
+        if (!(value instanceof Map<?, ?>)) {
           throw new ConfigException(key, "expected a mapping of settings");
         }
-        merge((ObjectNode) existing, (ObjectNode) value, key);
+        merge((Map<String, Object>) section, (Map<String, Object>) value, key);
       } else {
-        base.set(e.getKey(), value);
+        base.put(e.getKey(), value);
       }
     }
   }
 
-  private static void resolveInstanceId(ObjectNode tree, Map<String, String> env) {
-    JsonNode id = tree.get("instance_id");
-    if (id == null || id.asText().isBlank()) {
+  private static void resolveInstanceId(Map<String, Object> tree, Map<String, String> env) {
+    Object id = tree.get("instance_id");
+    if (id == null || String.valueOf(id).isBlank()) {
       String host = env.getOrDefault("HOSTNAME", "");
       if (host.isBlank()) {
         host = "sidecar";
       }
       tree.put("instance_id", host + "-" + ProcessHandle.current().pid());
-    }
-  }
-
-  private SidecarConfig bind(ObjectNode tree) {
-    try {
-      return mapper.treeToValue(tree, SidecarConfig.class);
-    } catch (UnrecognizedPropertyException e) {
-      throw new ConfigException(pathOf(e), "unknown configuration key", e);
-    } catch (JsonMappingException e) {
-      throw new ConfigException(pathOf(e), describe(e), e);
-    } catch (JsonProcessingException e) {
-      throw new ConfigException("config", "cannot be read: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  private static String pathOf(JsonMappingException e) {
-    StringBuilder sb = new StringBuilder();
-    for (JsonMappingException.Reference ref : e.getPath()) {
-      if (ref.getFieldName() != null) {
-        if (sb.length() > 0) {
-          sb.append('.');
-        }
-        sb.append(ref.getFieldName());
-      } else if (ref.getIndex() >= 0) {
-        sb.append('[').append(ref.getIndex()).append(']');
-      }
-    }
-    return sb.length() == 0 ? "config" : sb.toString();
-  }
-
-  private static String describe(JsonMappingException e) {
-    Throwable cause = e.getCause();
-    if (cause instanceof IllegalArgumentException && cause.getMessage() != null) {
-      return cause.getMessage();
-    }
-    if (e instanceof MismatchedInputException mie && mie.getTargetType() != null) {
-      Class<?> t = mie.getTargetType();
-      String expected;
-      if (t == int.class || t == Integer.class || t == long.class || t == Long.class) {
-        expected = "an integer";
-      } else if (t == boolean.class || t == Boolean.class) {
-        expected = "true or false";
-      } else if (t == String.class) {
-        expected = "a string";
-      } else if (List.class.isAssignableFrom(t)) {
-        expected = "a list";
-      } else if (t.isRecord()) {
-        expected = "a mapping of settings";
-      } else {
-        expected = "a value of type " + t.getSimpleName();
-      }
-      return "expected " + expected;
-    }
-    return "invalid value";
-  }
-
-  private static YAMLMapper newMapper() {
-    SimpleModule types = new SimpleModule("flow-sidecar-config");
-    types.addDeserializer(Duration.class, textValue("a duration", Durations::parse));
-    types.addDeserializer(DataSize.class, new DataSizeDeserializer());
-    types.addDeserializer(ListenAddress.class, textValue("host:port", ListenAddress::parse));
-    types.addSerializer(Duration.class, asText(Durations::format));
-    types.addSerializer(DataSize.class, asText(d -> Long.toString(d.bytes())));
-    types.addSerializer(ListenAddress.class, asText(ListenAddress::toString));
-    YAMLMapper m =
-        YAMLMapper.builder()
-            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .addModule(types)
-            .build();
-    // Strict scalar types: a quoted "8" is not an integer, 8 is not a string, "yes" is not a boolean.
-    m.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
-    m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
-    m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
-    m.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
-    m.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
-    m.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-    return m;
-  }
-
-  /** A deserializer for types written as a string; the empty string means "not set" (null). */
-  private static <T> JsonDeserializer<T> textValue(String what, Function<String, T> parse) {
-    return new JsonDeserializer<>() {
-      @Override
-      public T deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
-        if (p.currentToken() != JsonToken.VALUE_STRING) {
-          throw MismatchedInputException.from(p, String.class, "expected " + what);
-        }
-        String text = p.getText();
-        if (text.isBlank()) {
-          return null;
-        }
-        try {
-          return parse.apply(text);
-        } catch (IllegalArgumentException e) {
-          throw JsonMappingException.from(p, e.getMessage(), e);
-        }
-      }
-    };
-  }
-
-  private static <T> JsonSerializer<T> asText(Function<T, String> format) {
-    return new JsonSerializer<>() {
-      @Override
-      public void serialize(T value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-        gen.writeString(format.apply(value));
-      }
-    };
-  }
-
-  private static final class DataSizeDeserializer extends JsonDeserializer<DataSize> {
-    @Override
-    public DataSize deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
-      try {
-        if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
-          return DataSize.ofBytes(p.getLongValue());
-        }
-        if (p.currentToken() == JsonToken.VALUE_STRING) {
-          return DataSize.parse(p.getText());
-        }
-      } catch (IllegalArgumentException e) {
-        throw JsonMappingException.from(p, e.getMessage(), e);
-      }
-      throw MismatchedInputException.from(p, DataSize.class, "expected a size such as 64KiB");
     }
   }
 
@@ -372,16 +245,14 @@ public final class ConfigLoader {
     return out;
   }
 
-  private static void collect(JsonNode node, String prefix, List<String> out) {
-    node.fields()
-        .forEachRemaining(
-            e -> {
-              String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
-              if (e.getValue().isObject() && !e.getValue().isEmpty()) {
-                collect(e.getValue(), key, out);
-              } else {
-                out.add(key);
-              }
-            });
+  private static void collect(Map<?, ?> node, String prefix, List<String> out) {
+    node.forEach((k, v) -> {
+      String key = prefix.isEmpty() ? String.valueOf(k) : prefix + "." + k;
+      if (v instanceof Map<?, ?> m && !m.isEmpty()) {
+        collect(m, key, out);
+      } else {
+        out.add(key);
+      }
+    });
   }
 }

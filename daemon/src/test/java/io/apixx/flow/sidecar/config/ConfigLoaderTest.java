@@ -195,4 +195,53 @@ class ConfigLoaderTest {
       assertThat(rendered).as("key %s", key).contains(leaf + ":");
     }
   }
+  @Test
+  void load_yaml11Scalars_stayStrings() throws IOException {
+    // YAML 1.1 would read 0660 as the octal integer 432 and "yes" as true; the core schema does not.
+    SidecarConfig c = load(socketYaml() + "  socket_mode: 0660\n", Map.of());
+    assertThat(c.server().socketMode()).isEqualTo("0660");
+    assertThatThrownBy(() -> load(socketYaml() + "  reflection: yes\n", Map.of()))
+        .hasMessage("server.reflection: expected true or false");
+  }
+
+  @Test
+  void load_duplicateKey_refusedWithTheLine() {
+    assertThatThrownBy(() -> load(socketYaml() + "  worker_threads: 4\n  worker_threads: 5\n", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("--config: file ")
+        .hasMessageContaining("not valid YAML (line 4)");
+  }
+
+  @Test
+  void load_typeTag_refusedWithoutEchoingTheText() {
+    String yaml = socketYaml() + "  socket_mode: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL [\"http://127.0.0.1:1/x\"]]]]\n";
+    assertThatThrownBy(() -> load(yaml, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not valid YAML")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("ScriptEngineManager").doesNotContain("127.0.0.1"));
+  }
+
+  @Test
+  void load_integerOutOfRange_namesTheKeyAndRange() {
+    assertThatThrownBy(() -> load(socketYaml() + "  worker_threads: 99999999999\n", Map.of()))
+        .hasMessage("server.worker_threads: expected an integer from -2147483648 to 2147483647");
+  }
+
+  @Test
+  void load_numberWhereTextBelongs_refused() {
+    assertThatThrownBy(() -> load(socketYaml() + "region: 5\n", Map.of()))
+        .hasMessage("region: expected a string");
+    assertThatThrownBy(() -> load(socketYaml() + "  shutdown_grace: 5\n", Map.of()))
+        .hasMessageStartingWith("server.shutdown_grace: expected a duration");
+  }
+
+  @Test
+  void render_loadsBackToTheSameConfiguration() throws IOException {
+    SidecarConfig c = load(socketYaml() + "  tcp_address: 127.0.0.1:7000\n", Map.of("FLOW_SIDECAR_SERVER__ALLOWED_PEER_UIDS", "[1000]"));
+    String rendered = loader.render(c);
+    Path again = tmp.resolve("rendered.yaml");
+    Files.writeString(again, rendered);
+    SidecarConfig back = loader.load(ConfigLoader.Sources.of(Optional.of(again), Map.of(), List.of()));
+    assertThat(back).isEqualTo(c);
+  }
 }
