@@ -21,8 +21,8 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code none}: a JVM that loads nothing of ours;
  *   <li>{@code yaml}: SnakeYAML parses the built-in configuration defaults (no binding);
- *   <li>{@code log}: one JSON log line through the daemon's Logback configuration (logstash
- *       encoder, Jackson);
+ *   <li>{@code log}: one JSON log line through the daemon's Logback configuration (its own
+ *       encoder; no Jackson);
  *   <li>{@code config}: the daemon's {@link ConfigLoader} (Jackson YAML and databind);
  *   <li>{@code log+config}: both, as every daemon start does.
  * </ul>

@@ -1,15 +1,13 @@
 package io.apixx.flow.sidecar.observability;
 
-import com.fasterxml.jackson.core.JsonStreamContext;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.logstash.logback.mask.ValueMasker;
 
 /**
- * The redaction layer every log line passes through (wired in {@link LogbackConfigurator} as a value
- * masker of the JSON encoder, so it applies to the message, every argument, MDC values and stack
- * traces). It replaces anything shaped like a credential this daemon handles:
+ * The redaction layer every log line passes through ({@link JsonLineEncoder} applies it to the
+ * formatted message, so to every argument, and to MDC values, key-value pairs and stack traces).
+ * It replaces anything shaped like a credential this daemon handles:
  *
  * <ul>
  *   <li>bearer tokens in {@code Authorization}-style text;
@@ -24,9 +22,11 @@ import net.logstash.logback.mask.ValueMasker;
  * {@link io.apixx.flow.sidecar.secret.SecretBytes} and never passed to a logger; the log-canary
  * tests check that both hold.
  */
-public final class LogRedactor implements ValueMasker {
+public final class LogRedactor {
   /** What a redacted value is replaced with. */
   public static final String MASK = "[REDACTED]";
+
+  private LogRedactor() {}
 
   private record Rule(Pattern pattern, String replacement) {}
 
@@ -46,17 +46,6 @@ public final class LogRedactor implements ValueMasker {
               Pattern.compile(
                   "(?i)\\b(password|passwd|secret|token|api[_-]?key|client[_-]?secret)(\"?\\s*[=:]\\s*\"?)[^\\s,;&\"'}]+"),
               "$1$2" + MASK));
-
-  @Override
-  public Object mask(JsonStreamContext context, Object value) {
-    if (value instanceof CharSequence cs) {
-      String s = cs.toString();
-      String redacted = redact(s);
-      // Returning null tells the encoder "unchanged", which avoids a copy on the common path.
-      return redacted.equals(s) ? null : redacted;
-    }
-    return null;
-  }
 
   /** Applies every rule to {@code text}. */
   public static String redact(String text) {

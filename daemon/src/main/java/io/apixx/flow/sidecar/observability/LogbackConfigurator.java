@@ -10,17 +10,14 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.status.NopStatusListener;
 import java.util.Map;
-import net.logstash.logback.encoder.LogstashEncoder;
-import net.logstash.logback.fieldnames.LogstashFieldNames;
-import net.logstash.logback.mask.MaskingJsonGeneratorDecorator;
-import net.logstash.logback.stacktrace.ShortenedThrowableConverter;
 
 /**
  * The daemon's logging set-up, in code rather than {@code logback.xml}: JSON, one event per line,
- * on standard error, every value through {@link LogRedactor}. Found by Logback through {@code
- * META-INF/services/ch.qos.logback.classic.spi.Configurator}. (In code because reading an XML file
- * at start loads the JDK's XML parser and Logback's Joran, some 300 classes and a tenth of the
- * daemon's start-up.) {@link Logging#configure} then applies the configured levels.
+ * on standard error, every value through {@link LogRedactor} (see {@link JsonLineEncoder}). Found
+ * by Logback through {@code META-INF/services/ch.qos.logback.classic.spi.Configurator}. (In code
+ * because reading an XML file at start loads the JDK's XML parser and Logback's Joran, some 300
+ * classes and a tenth of the daemon's start-up.) {@link Logging#configure} then applies the
+ * configured levels.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogbackConfigurator extends ContextAwareBase implements Configurator {
@@ -47,24 +44,8 @@ public final class LogbackConfigurator extends ContextAwareBase implements Confi
     context.addListener(propagator);
     propagator.start();
 
-    LogstashFieldNames names = new LogstashFieldNames();
-    names.setTimestamp("ts");
-    names.setVersion("[ignore]");
-    names.setLevelValue("[ignore]");
-    MaskingJsonGeneratorDecorator masking = new MaskingJsonGeneratorDecorator();
-    masking.addValueMasker(new LogRedactor());
-    masking.start();
-    ShortenedThrowableConverter throwables = new ShortenedThrowableConverter();
-    throwables.setContext(context);
-    throwables.setMaxDepthPerThrowable(30);
-    throwables.setRootCauseFirst(true);
-    throwables.start();
-
-    LogstashEncoder encoder = new LogstashEncoder();
+    JsonLineEncoder encoder = new JsonLineEncoder();
     encoder.setContext(context);
-    encoder.setFieldNames(names);
-    encoder.setJsonGeneratorDecorator(masking);
-    encoder.setThrowableConverter(throwables);
     encoder.start();
 
     ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
