@@ -1,7 +1,5 @@
 package io.apixx.flow.sidecar.auth;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.JOSEException;
@@ -16,6 +14,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.apixx.flow.sidecar.audit.Actions;
@@ -204,18 +203,27 @@ public final class OidcLogin {
     });
   }
 
-  /** OpenID Connect discovery: {@code <issuer>/.well-known/openid-configuration} → {@code jwks_uri}. */
+  /**
+   * OpenID Connect discovery: {@code <issuer>/.well-known/openid-configuration} → {@code jwks_uri}.
+   * Anything but a 200 with one JSON object holding a non-null {@code jwks_uri} is UNAVAILABLE; a
+   * {@code jwks_uri} that is not a string is refused like one that is not https.
+   */
   private String discover(String issuer) {
     String url = issuer.replaceAll("/+$", "") + "/.well-known/openid-configuration";
     checkUrl(url);
     try {
       HttpResponse<String> r = http().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
-      JsonNode n = new ObjectMapper().readTree(r.body());
-      if (r.statusCode() != 200 || !n.hasNonNull("jwks_uri")) {
+      Map<String, Object> doc = JSONObjectUtils.parse(r.body()); // null for the body "null"
+      Object jwksUri = doc == null ? null : doc.get("jwks_uri");
+      if (r.statusCode() != 200 || jwksUri == null) {
         throw new IOException("no jwks_uri");
       }
-      return n.get("jwks_uri").asText();
-    } catch (IOException | IllegalArgumentException e) {
+      if (!(jwksUri instanceof String uri)) {
+        // A number, boolean, array or object is no https URL: refused as one that is not https.
+        throw insecureJwksUri();
+      }
+      return uri;
+    } catch (IOException | ParseException | IllegalArgumentException e) {
       throw new SidecarException(ErrorKind.UNAVAILABLE, "oidc_discovery_failed", "the identity provider's configuration is unavailable", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -225,8 +233,12 @@ public final class OidcLogin {
 
   private void checkUrl(String url) {
     if (!url.startsWith("https://") && !(allowHttpLoopback && url.startsWith("http://127.0.0.1"))) {
-      throw new SidecarException(ErrorKind.FAILED_PRECONDITION, "insecure_jwks_uri", "the tenant's identity provider must use https");
+      throw insecureJwksUri();
     }
+  }
+
+  private static SidecarException insecureJwksUri() {
+    return new SidecarException(ErrorKind.FAILED_PRECONDITION, "insecure_jwks_uri", "the tenant's identity provider must use https");
   }
 
   private static boolean verifySignature(SignedJWT jwt, JWSAlgorithm alg, JWK key) {

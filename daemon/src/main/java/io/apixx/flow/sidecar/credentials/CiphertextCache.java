@@ -1,12 +1,12 @@
 package io.apixx.flow.sidecar.credentials;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import com.nimbusds.jose.util.JSONObjectUtils;
 import io.apixx.flow.sidecar.persistence.ChangeFeed;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CiphertextCache implements ChangeFeed.Listener {
   private static final Logger log = LoggerFactory.getLogger(CiphertextCache.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private record Key(String tenantId, String connectorId) {}
 
@@ -98,15 +97,18 @@ final class CiphertextCache implements ChangeFeed.Listener {
 
   /**
    * A {@code flow_credentials} payload: {@code {"tenant_id", "connector_id", "version", "event"}}.
-   * Anything unreadable drops every row (the safe direction).
+   * Anything unreadable drops every row (the safe direction): not a JSON object, or {@code
+   * tenant_id} or {@code connector_id} missing, empty or not a string.
    */
   @Override
   public void notified(String payload) {
     try {
-      JsonNode n = JSON.readTree(payload);
-      String tenant = n.path("tenant_id").asText("");
-      String connector = n.path("connector_id").asText("");
-      if (!tenant.isEmpty() && !connector.isEmpty()) {
+      Map<String, Object> n = JSONObjectUtils.parse(payload); // null for the payload "null"
+      if (n != null
+          && n.get("tenant_id") instanceof String tenant
+          && !tenant.isEmpty()
+          && n.get("connector_id") instanceof String connector
+          && !connector.isEmpty()) {
         invalidate(tenant, connector);
         return;
       }

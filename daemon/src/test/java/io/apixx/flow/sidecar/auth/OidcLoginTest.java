@@ -25,6 +25,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** OIDC against a local identity provider (JWKS over http://127.0.0.1, allowed for tests only). */
 class OidcLoginTest {
@@ -95,6 +97,62 @@ class OidcLoginTest {
   void exchange_planWithoutSso_failedPrecondition() {
     f.fixtures.execute("UPDATE flow.tenants SET plan = 'growth' WHERE id = ?", f.tenant);
     assertKind(ErrorKind.FAILED_PRECONDITION, () -> oidc.exchange(f.tenant, rethrow(() -> idToken(b -> b)), "n-123", f.meta()));
+  }
+
+  /** Serves {@code body} (with status 200) as the issuer's discovery document from now on. */
+  void serveDiscovery(String body) {
+    byte[] bytes = body.replace("<issuer>", issuer).getBytes(StandardCharsets.UTF_8);
+    idp.removeContext("/.well-known/openid-configuration");
+    idp.createContext("/.well-known/openid-configuration", ex -> {
+      ex.sendResponseHeaders(200, bytes.length == 0 ? -1 : bytes.length);
+      ex.getResponseBody().write(bytes);
+      ex.close();
+    });
+  }
+
+  void assertRefused(ErrorKind kind, String reason) {
+    assertThatThrownBy(() -> oidc.exchange(f.tenant, rethrow(() -> idToken(b -> b)), "n-123", f.meta()))
+        .isInstanceOfSatisfying(SidecarException.class, e -> {
+          assertThat(e.kind()).isEqualTo(kind);
+          assertThat(e.reasonCode()).isEqualTo(reason);
+        });
+  }
+
+  /** A jwks_uri that is there but not a string is no https URL: refused as the old reader did. */
+  @ParameterizedTest
+  @ValueSource(strings = {"42", "4.5", "true", "[\"<issuer>/keys\"]", "{\"url\": \"<issuer>/keys\"}"})
+  void exchange_discoveryJwksUriNotAString_refusedAsNotHttps(String jwksUri) {
+    serveDiscovery("{\"issuer\": \"<issuer>\", \"jwks_uri\": " + jwksUri + "}");
+
+    assertRefused(ErrorKind.FAILED_PRECONDITION, "insecure_jwks_uri");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"issuer\": \"<issuer>\"}", "{\"jwks_uri\": null}", "[\"<issuer>/keys\"]", "\"<issuer>/keys\"", "null", "",
+      "<html>not found</html>", "{\"jwks_uri\": \"<issuer>/keys\",}"})
+  void exchange_discoveryWithoutUsableJwksUri_unavailable(String body) {
+    serveDiscovery(body);
+
+    assertRefused(ErrorKind.UNAVAILABLE, "oidc_discovery_failed");
+  }
+
+  /** Stricter than the Jackson-based reader, which ignored what followed the object. */
+  @Test
+  void exchange_discoveryWithContentAfterTheObject_unavailable() {
+    serveDiscovery("{\"jwks_uri\": \"<issuer>/keys\"} {\"jwks_uri\": \"https://elsewhere.example/keys\"}");
+
+    assertRefused(ErrorKind.UNAVAILABLE, "oidc_discovery_failed");
+  }
+
+  /** Discovery reads jwks_uri only; the ID token's iss is what is checked against the tenant. */
+  @ParameterizedTest
+  @ValueSource(strings = {"42", "null", "{\"a\": 1}"})
+  void exchange_discoveryIssuerNotAString_ignoredAsBefore(String discoveryIssuer) throws Exception {
+    serveDiscovery("{\"issuer\": " + discoveryIssuer + ", \"jwks_uri\": \"<issuer>/keys\"}");
+
+    SessionService.Issued s = oidc.exchange(f.tenant, idToken(b -> b), "n-123", f.meta());
+
+    assertThat(((UserPrincipal) f.sessions.validate(s.token()).principal()).email()).isEqualTo("sso-user@example.com");
   }
 
   interface Call<T> {

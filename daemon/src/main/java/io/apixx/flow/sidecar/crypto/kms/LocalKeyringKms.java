@@ -1,18 +1,15 @@
 package io.apixx.flow.sidecar.crypto.kms;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.nimbusds.jose.util.JSONObjectUtils;
 import io.apixx.flow.sidecar.crypto.AesGcmAead;
 import io.apixx.flow.sidecar.crypto.InvalidCiphertextException;
 import io.apixx.flow.sidecar.secret.SecretAccess;
 import io.apixx.flow.sidecar.secret.SecretBytes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -24,13 +21,18 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -104,7 +106,6 @@ final class LocalKeyringKms implements Kms {
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
   private final AesGcmAead aead = AesGcmAead.create();
-  private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private final Object writeLock = new Object();
   /** Immutable; replaced (under {@link #writeLock}) once a change is durable. */
   private volatile Map<String, TenantKeys> tenants;
@@ -323,13 +324,18 @@ final class LocalKeyringKms implements Kms {
   }
 
   private static Map<String, TenantKeys> read(Path file) {
-    JsonNode root;
+    Object root;
     byte[] content = null;
+    char[] chars = null;
     try {
       content = Files.readAllBytes(file);
-      root = new ObjectMapper().readTree(content);
-    } catch (JsonProcessingException e) {
-      // The parser's message may quote file content, i.e. key material: leave it out.
+      CharBuffer decoded = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content));
+      chars = decoded.array();
+      // The parser takes a String, which cannot be wiped (neither could the strings the key
+      // values were read into before); the byte and char copies are.
+      root = parseValue(decoded.toString());
+    } catch (CharacterCodingException | ParseException e) {
+      // Neither message quotes file content, but keep it that way: key material stays out.
       throw corrupt(file, "it is not valid JSON");
     } catch (IOException e) {
       throw KmsException.internal("keyring_unreadable", "cannot read keyring " + file, e);
@@ -337,31 +343,56 @@ final class LocalKeyringKms implements Kms {
       if (content != null) {
         Arrays.fill(content, (byte) 0);
       }
+      if (chars != null) {
+        Arrays.fill(chars, '\0');
+      }
     }
-    if (root == null || !FORMAT.equals(root.path("format").asText()) || !root.path("tenants").isObject()) {
+    if (!(root instanceof Map<?, ?> r) || !FORMAT.equals(r.get("format")) || !(r.get("tenants") instanceof Map<?, ?> tenantsNode)) {
       throw corrupt(file, "expected {\"format\": \"" + FORMAT + "\", \"tenants\": {...}}");
     }
     Map<String, TenantKeys> tenants = new TreeMap<>();
-    for (Map.Entry<String, JsonNode> e : root.get("tenants").properties()) {
-      tenants.put(e.getKey(), readTenant(file, e.getKey(), e.getValue()));
+    for (Map.Entry<?, ?> e : tenantsNode.entrySet()) {
+      String tenantId = (String) e.getKey(); // JSON member names are strings
+      tenants.put(tenantId, readTenant(file, tenantId, e.getValue()));
     }
     return Collections.unmodifiableMap(tenants);
   }
 
-  private static TenantKeys readTenant(Path file, String tenantId, JsonNode node) {
+  /**
+   * The JSON value {@code text} holds (null if none), read as the one member of an object because
+   * JSONObjectUtils parses objects only: so another value is reported as "expected {...}" rather
+   * than invalid JSON, and of repeated names the last counts, at the top level too, as before.
+   *
+   * @throws ParseException if {@code text} is not one JSON value
+   */
+  private static Object parseValue(String text) throws ParseException {
+    String json = text.startsWith("\uFEFF") ? text.substring(1) : text; // a byte order mark
+    if (json.chars().allMatch(c -> c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      return null;
+    }
+    Map<String, Object> wrapper = JSONObjectUtils.parse("{\"keyring\":\n" + json + "\n}");
+    if (wrapper.size() != 1) {
+      throw new ParseException("more than one JSON value", 0); // text like 1, "x": 2
+    }
+    return wrapper.get("keyring");
+  }
+
+  private static TenantKeys readTenant(Path file, String tenantId, Object node) {
     try {
       TenantIds.check(tenantId);
     } catch (KmsException e) {
       throw corrupt(file, "a tenant id is not valid");
     }
+    Map<?, ?> tenant = node instanceof Map<?, ?> m ? m : Map.of();
     Map<Integer, KeyVersion> versions = new TreeMap<>();
-    for (JsonNode v : node.path("versions")) {
-      int version = v.path("version").asInt(0);
+    for (Object element : elements(tenant.get("versions"))) {
+      Map<?, ?> v = element instanceof Map<?, ?> m ? m : Map.of();
+      int version = asInt(v.get("version"));
       byte[] key;
       Instant created;
       try {
-        key = Base64.getDecoder().decode(v.path("key").asText(""));
-        created = Instant.parse(v.path("created_at").asText(""));
+        key = Base64.getDecoder().decode(v.get("key") instanceof String s ? s : "");
+        created = Instant.parse(v.get("created_at") instanceof String s ? s : "");
       } catch (IllegalArgumentException | DateTimeParseException e) {
         throw corrupt(file, "tenant " + tenantId + " version " + version + " is malformed");
       }
@@ -371,38 +402,77 @@ final class LocalKeyringKms implements Kms {
       }
       versions.put(version, new KeyVersion(SecretBytes.adopt(key), created));
     }
-    int primary = node.path("primary_version").asInt(0);
+    int primary = asInt(tenant.get("primary_version"));
     if (!versions.containsKey(primary)) {
       throw corrupt(file, "tenant " + tenantId + " has no key for its primary_version");
     }
     return new TenantKeys(primary, Collections.unmodifiableMap(versions));
   }
 
+  /** The items of an array, the member values of an object, nothing for anything else (as read before). */
+  private static Collection<?> elements(Object node) {
+    if (node instanceof List<?> list) {
+      return list;
+    }
+    return node instanceof Map<?, ?> m ? m.values() : List.of();
+  }
+
+  /**
+   * A version number as the Jackson-based reader took it ({@code JsonNode.asInt(0)}), so that
+   * existing keyrings read exactly as before: numbers truncated to int, {@code true} 1, numeric
+   * text parsed, anything else 0 (never a valid version).
+   */
+  private static int asInt(Object node) {
+    if (node instanceof Number n) {
+      return n.intValue(); // Long or Double from the parser: a narrowing cast, as before
+    }
+    if (node instanceof Boolean b) {
+      return b ? 1 : 0;
+    }
+    if (!(node instanceof String s)) {
+      return 0;
+    }
+    String text = s.trim();
+    if (text.startsWith("+")) {
+      text = text.substring(1);
+    }
+    try {
+      return text.chars().skip(text.startsWith("-") ? 1 : 0).allMatch(c -> c >= '0' && c <= '9')
+          ? Integer.parseInt(text)
+          : (int) Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   private void write(Map<String, TenantKeys> snapshot) {
-    ObjectNode root = json.createObjectNode();
-    root.put("format", FORMAT);
-    ObjectNode tenantsNode = root.putObject("tenants");
+    Map<String, Object> tenantsNode = new LinkedHashMap<>();
     snapshot.forEach(
         (tenantId, keys) -> {
-          ObjectNode t = tenantsNode.putObject(tenantId);
-          t.put("primary_version", keys.primary());
-          ArrayNode versions = t.putArray("versions");
+          List<Map<String, Object>> versions = new ArrayList<>();
           keys.versions()
               .forEach(
-                  (version, kv) ->
-                      versions
-                          .addObject()
-                          .put("version", version)
-                          .put("created_at", kv.createdAt().toString())
-                          .put(
-                              "key",
-                              Base64.getEncoder()
-                                  .encodeToString(kv.key().reveal(SecretAccess.RELEASE))));
+                  (version, kv) -> {
+                    Map<String, Object> v = new LinkedHashMap<>();
+                    v.put("version", version);
+                    v.put("created_at", kv.createdAt().toString());
+                    v.put("key", Base64.getEncoder().encodeToString(kv.key().reveal(SecretAccess.RELEASE)));
+                    versions.add(v);
+                  });
+          Map<String, Object> t = new LinkedHashMap<>();
+          t.put("primary_version", keys.primary());
+          t.put("versions", versions);
+          tenantsNode.put(tenantId, t);
         });
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("format", FORMAT);
+    root.put("tenants", tenantsNode);
     byte[] bytes = null;
     Path tmp = null;
     try {
-      bytes = json.writeValueAsBytes(root);
+      // Compact JSON; the text passes through a String (unwipeable, like the base64 strings
+      // above), the byte copy is wiped below.
+      bytes = JSONObjectUtils.toJSONString(root).getBytes(StandardCharsets.UTF_8);
       Path dir = file.getParent();
       Files.createDirectories(dir, ownerOnly("rwx------"));
       tmp = Files.createTempFile(dir, ".keyring-", ".tmp", ownerOnly("rw-------"));
