@@ -23,7 +23,7 @@ import java.util.Optional;
  *   <li>{@code yaml}: SnakeYAML parses the built-in configuration defaults (no binding);
  *   <li>{@code log}: one JSON log line through the daemon's Logback configuration (its own
  *       encoder; no Jackson);
- *   <li>{@code config}: the daemon's {@link ConfigLoader} (Jackson YAML and databind);
+ *   <li>{@code config}: the daemon's {@link ConfigLoader} (SnakeYAML and its record binder);
  *   <li>{@code log+config}: both, as every daemon start does.
  * </ul>
  *
