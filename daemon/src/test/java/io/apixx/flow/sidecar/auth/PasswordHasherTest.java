@@ -175,8 +175,10 @@ class PasswordHasherTest {
       waitUntil(() -> pool.getActiveCount() == 0 && pool.getQueue().isEmpty());
       tiny.checkCapacity(); // empty: passes
       pool.execute(() -> awaitQuietly(release)); // the thread
-      pool.execute(() -> awaitQuietly(release)); // the one queue slot
+      // Only once the thread has taken it: a thread that has just finished a task but not yet
+      // asked for the next leaves the task in the queue, and the second would be rejected.
       waitUntil(() -> pool.getActiveCount() == 1);
+      pool.execute(() -> awaitQuietly(release)); // the one queue slot
 
       SidecarException refused = org.assertj.core.api.Assertions.catchThrowableOfType(SidecarException.class, tiny::checkCapacity);
       assertThat(refused).isNotNull();
