@@ -1,5 +1,6 @@
 package io.apixx.flow.sidecar.auth;
 
+import io.apixx.flow.sidecar.config.ConfigYaml;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -20,18 +21,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.ConstructorException;
 import org.yaml.snakeyaml.constructor.DuplicateKeyException;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.representer.Representer;
-import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Control-plane service tokens. The daemon never stores a service token: the file lists the
@@ -152,13 +146,10 @@ public final class ServiceTokens {
    *     error), never quoting a value
    */
   private static List<Entry> parse(InputStream in) {
-    LoaderOptions options = new LoaderOptions();
-    options.setAllowDuplicateKeys(false);
-    DumperOptions dumper = new DumperOptions();
     Object doc;
     try {
       Iterator<Object> docs =
-          new Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options, new TextScalars()).loadAll(in).iterator();
+          ConfigYaml.textOnly().loadAll(in).iterator();
       if (!docs.hasNext()) {
         throw new IllegalArgumentException("no YAML document (for no service tokens, write [])");
       }
@@ -219,17 +210,5 @@ public final class ServiceTokens {
       return list.stream().map(String.class::cast).toList();
     }
     throw new IllegalArgumentException(where + ": " + key + " must be a list of strings");
-  }
-
-  /**
-   * Reads plain scalars as strings, and {@code ~}, {@code null} and empty ones as null: no implicit
-   * booleans, numbers, timestamps or merge keys, which would change what a tenant id or hash says.
-   */
-  private static final class TextScalars extends Resolver {
-    @Override
-    protected void addImplicitResolvers() {
-      addImplicitResolver(Tag.NULL, NULL, "~nN\0", 10);
-      addImplicitResolver(Tag.NULL, EMPTY, null, 10);
-    }
   }
 }

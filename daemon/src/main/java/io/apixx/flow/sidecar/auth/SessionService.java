@@ -130,8 +130,11 @@ public final class SessionService implements ChangeFeed.Listener {
    * @throws AuthException UNAUTHENTICATED for an unknown, expired, revoked or disabled session
    */
   public Validated validate(String token) {
+    return validate(token, Tokens.hashHex(token));
+  }
+
+  private Validated validate(String token, String key) {
     String tenant = Tokens.tenantOf(Tokens.SESSION, token).orElseThrow(() -> invalid("malformed_session"));
-    String key = Tokens.hashHex(token);
     Stored s = cache.getIfPresent(key);
     if (s == null || !usable(s, clock.instant())) {
       // A cached entry may be stale-low on its idle expiry (another daemon refreshed it): re-read.
@@ -153,11 +156,11 @@ public final class SessionService implements ChangeFeed.Listener {
    * {@code auth.sessions.touch_interval}, never beyond the absolute expiry).
    */
   public Validated touch(String token) {
-    Validated v = validate(token);
     String key = Tokens.hashHex(token);
+    Validated v = validate(token, key);
     Stored s = cache.getIfPresent(key);
     Instant now = clock.instant();
-    if (s == null || !"user".equals(s.kind()) || Duration.between(s.lastSeen(), now).compareTo(config.touchInterval()) < 0) {
+    if (s == null || !writeBackDue(s, now)) {
       return v;
     }
     Duration idle = lifetimes(s.tenant())[0];
@@ -200,7 +203,12 @@ public final class SessionService implements ChangeFeed.Listener {
     Instant until = clock.instant().plus(margin);
     return age.plus(margin).compareTo(config.cacheTtl()) < 0
         && usable(s, until)
-        && ("run".equals(s.kind()) || s.lastSeen().plus(config.touchInterval()).isAfter(until));
+        && !writeBackDue(s, until);
+  }
+
+  /** Whether {@link #touch} at {@code at} writes the idle timer back: user sessions, every touch_interval. */
+  private boolean writeBackDue(Stored s, Instant at) {
+    return "user".equals(s.kind()) && Duration.between(s.lastSeen(), at).compareTo(config.touchInterval()) >= 0;
   }
 
   /** {@code Logout}: ends the caller's own session and audits it. Idempotent. */

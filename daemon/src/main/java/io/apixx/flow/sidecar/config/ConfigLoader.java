@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
@@ -29,6 +30,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * that names the key, never a silently ignored setting. Values are typed strictly: "8" is not an
  * integer in a YAML file, but environment and flag values are parsed as YAML scalars first, so
  * {@code FLOW_SIDECAR_SERVER__WORKER_THREADS=8} is.
+ *
+ * <p>Not thread-safe (its YAML parser is not): one loader per thread.
  */
 public final class ConfigLoader {
   /** Prefix of configuration environment variables. */
@@ -39,6 +42,9 @@ public final class ConfigLoader {
       Set.of("FLOW_SIDECAR_JAVA_OPTS", "FLOW_SIDECAR_HOME", "FLOW_SIDECAR_AOT_CACHE", "FLOW_SIDECAR_AOT_TRAIN");
 
   private static final String DEFAULTS = "defaults.yaml";
+
+  // One parser for the whole load: SnakeYAML builds its resolver and constructors per instance.
+  private final Yaml yaml = ConfigYaml.create();
 
   public ConfigLoader() {}
 
@@ -79,7 +85,7 @@ public final class ConfigLoader {
 
   /** The merged tree as YAML (for {@code check-config --print}); contains no secret values. */
   public String render(SidecarConfig config) {
-    return ConfigYaml.create().dump(shapedLike(readResource(DEFAULTS), RecordBinder.tree(config)));
+    return yaml.dump(shapedLike(readResource(DEFAULTS), RecordBinder.tree(config)));
   }
 
   /**
@@ -102,21 +108,21 @@ public final class ConfigLoader {
     return out;
   }
 
-  private static Map<String, Object> readResource(String name) {
+  private Map<String, Object> readResource(String name) {
     try (InputStream in = ConfigLoader.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalStateException("missing built-in configuration " + name);
       }
-      return mapping(ConfigYaml.create().load(new String(in.readAllBytes(), StandardCharsets.UTF_8)), "built-in " + name);
+      return mapping(yaml.load(new String(in.readAllBytes(), StandardCharsets.UTF_8)), "built-in " + name);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read built-in configuration " + name, e);
     }
   }
 
-  private static Map<String, Object> readFile(Path file) {
+  private Map<String, Object> readFile(Path file) {
     Object node;
     try {
-      node = ConfigYaml.create().load(Files.readString(file));
+      node = yaml.load(Files.readString(file));
     } catch (NoSuchFileException e) {
       throw new ConfigException("--config", "file " + file + " does not exist");
     } catch (MarkedYAMLException e) {
@@ -143,7 +149,7 @@ public final class ConfigLoader {
     return (Map<String, Object>) node;
   }
 
-  private static Map<String, Object> fromEnvironment(Map<String, String> env) {
+  private Map<String, Object> fromEnvironment(Map<String, String> env) {
     Map<String, Object> root = new LinkedHashMap<>();
     // Sorted so that the first error reported is deterministic.
     for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
@@ -157,7 +163,7 @@ public final class ConfigLoader {
     return root;
   }
 
-  private static Map<String, Object> fromFlags(List<String> flags) {
+  private Map<String, Object> fromFlags(List<String> flags) {
     Map<String, Object> root = new LinkedHashMap<>();
     for (String flag : flags) {
       int eq = flag.indexOf('=');
@@ -171,12 +177,12 @@ public final class ConfigLoader {
   }
 
   /** An environment or flag value read as YAML, so that 8 is an integer; text that is not YAML is a string. */
-  private static Object parseScalar(String text) {
+  private Object parseScalar(String text) {
     if (text.isEmpty()) {
       return "";
     }
     try {
-      return ConfigYaml.create().load(text);
+      return yaml.load(text);
     } catch (YAMLException e) {
       // Not YAML (e.g. contains ': ' after a quote): take it as a plain string.
       return text;

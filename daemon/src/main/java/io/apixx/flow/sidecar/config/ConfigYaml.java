@@ -24,12 +24,25 @@ public final class ConfigYaml {
 
   /** A loader (and dumper, block style) for configuration text. */
   public static Yaml create() {
+    return yaml(new CoreSchema());
+  }
+
+  /**
+   * The same, but every plain scalar is text (only {@code ~}, {@code null} and nothing are null):
+   * for files of identifiers and hashes, such as the service tokens file, where an implicit number
+   * or boolean would change what a tenant id says.
+   */
+  public static Yaml textOnly() {
+    return yaml(new TextScalars());
+  }
+
+  private static Yaml yaml(Resolver scalars) {
     LoaderOptions loading = new LoaderOptions();
     loading.setAllowDuplicateKeys(false);
     loading.setMaxAliasesForCollections(10);
     DumperOptions dumping = new DumperOptions();
     dumping.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-    return new Yaml(new SafeConstructor(loading), new Representer(dumping), dumping, loading, new CoreSchema());
+    return new Yaml(new SafeConstructor(loading), new Representer(dumping), dumping, loading, scalars);
   }
 
   /** The YAML 1.2 core schema's implicit types (https://yaml.org/spec/1.2.2/#1032-tag-resolution). */
@@ -45,6 +58,15 @@ public final class ConfigYaml {
       addImplicitResolver(Tag.BOOL, BOOL, "tTfF");
       addImplicitResolver(Tag.INT, INT, "-+0123456789");
       addImplicitResolver(Tag.FLOAT, FLOAT, "-+.0123456789");
+      addImplicitResolver(Tag.NULL, Resolver.NULL, "~nN\0");
+      addImplicitResolver(Tag.NULL, Resolver.EMPTY, null);
+    }
+  }
+
+  /** Plain scalars as strings; {@code ~}, {@code null} and empty ones as null. */
+  private static final class TextScalars extends Resolver {
+    @Override
+    protected void addImplicitResolvers() {
       addImplicitResolver(Tag.NULL, Resolver.NULL, "~nN\0");
       addImplicitResolver(Tag.NULL, Resolver.EMPTY, null);
     }
