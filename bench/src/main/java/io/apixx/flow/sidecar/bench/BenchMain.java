@@ -28,6 +28,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -189,6 +190,9 @@ public final class BenchMain {
       m.put("p99_us", r.pMicros(99));
     }
     m.put("calls", r.calls);
+    if (!Double.isNaN(r.daemonCpuSeconds)) {
+      m.put("daemon_cpu_us_per_call", r.cpuMicrosPerCall());
+    }
     m.put("errors", r.errors);
     if (!r.errorCodes.isEmpty()) {
       m.put("error_codes", new LinkedHashMap<>(r.errorCodes));
@@ -281,10 +285,23 @@ public final class BenchMain {
   }
 
   /** A measured path: its operation, and whether 64 in flight is meaningful for it. */
-  record Path2(String name, Load.Op op, boolean concurrent) {}
+  /** A measured path; {@code daemon}: its calls are served by the daemon process, whose CPU time is counted. */
+  record Path2(String name, Load.Op op, boolean concurrent, boolean daemon) {
+    Path2(String name, Load.Op op, boolean concurrent) {
+      this(name, op, concurrent, true);
+    }
+  }
 
   /** Rounds of (warm-up once) 1 in flight then 64 in flight, each path after the other in every round. */
   static Map<String, Load.Result[]> interleaved(List<Path2> paths, int rounds, double c1Seconds, double c64Seconds) throws InterruptedException {
+    return interleaved(paths, rounds, c1Seconds, c64Seconds, null);
+  }
+
+  /**
+   * As above; with {@code daemon}, also the daemon's CPU time (user + system, from /proc) while
+   * each of its paths runs, reported per call: where a path's latency goes that is not waiting.
+   */
+  static Map<String, Load.Result[]> interleaved(List<Path2> paths, int rounds, double c1Seconds, double c64Seconds, Proc daemon) throws InterruptedException {
     Map<String, Load.Result[]> acc = new LinkedHashMap<>();
     for (Path2 p : paths) {
       acc.put(p.name(), new Load.Result[] {new Load.Result(), new Load.Result()});
@@ -297,14 +314,34 @@ public final class BenchMain {
             Load.closed(p.op(), 64, ms(2));
           }
         }
-        acc.get(p.name())[0].add(Load.closed(p.op(), 1, ms(c1Seconds)));
+        Proc cpu = p.daemon() ? daemon : null;
+        acc.get(p.name())[0].add(withCpu(cpu, () -> Load.closed(p.op(), 1, ms(c1Seconds))));
         if (p.concurrent()) {
-          acc.get(p.name())[1].add(Load.closed(p.op(), 64, ms(c64Seconds)));
+          acc.get(p.name())[1].add(withCpu(cpu, () -> Load.closed(p.op(), 64, ms(c64Seconds))));
         }
       }
       System.out.printf("    round %d/%d done%n", r + 1, rounds);
     }
     return acc;
+  }
+
+  interface LoadRun {
+    Load.Result run() throws InterruptedException;
+  }
+
+  /** Runs {@code load}; with a daemon, notes the daemon CPU seconds it took in the result. */
+  static Load.Result withCpu(Proc daemon, LoadRun load) throws InterruptedException {
+    if (daemon == null) {
+      return load.run();
+    }
+    try {
+      double before = daemon.cpuSeconds();
+      Load.Result r = load.run();
+      r.daemonCpuSeconds = daemon.cpuSeconds() - before;
+      return r;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   static void record(String section, Map<String, Load.Result[]> acc, List<Path2> paths) {
@@ -315,8 +352,10 @@ public final class BenchMain {
       if (p.concurrent()) {
         put(section + "." + p.name() + ".c64", summary(r[1], false));
       }
-      System.out.printf("    %-26s c1 p50 %8.1f us p99 %8.1f us p99.9 %8.1f us%s%n", p.name(), r[0].pMicros(50), r[0].pMicros(99), r[0].pMicros(99.9),
-          p.concurrent() ? String.format(" | c64 %8.0f/s p99 %8.1f us", r[1].throughput(), r[1].pMicros(99)) : "");
+      System.out.printf("    %-26s c1 p50 %8.1f us p99 %8.1f us p99.9 %8.1f us%s%s%n", p.name(), r[0].pMicros(50), r[0].pMicros(99), r[0].pMicros(99.9),
+          p.concurrent() ? String.format(" | c64 %8.0f/s p99 %8.1f us", r[1].throughput(), r[1].pMicros(99)) : "",
+          Double.isNaN(r[0].daemonCpuSeconds) ? "" : String.format(" | daemon CPU/call c1 %.0f us%s", r[0].cpuMicrosPerCall(),
+              p.concurrent() ? String.format(", c64 %.0f us", r[1].cpuMicrosPerCall()) : ""));
       if (r[0].errors + r[1].errors > 0) {
         System.out.printf("      errors: c1 %s c64 %s%n", r[0].errorCodes, r[1].errorCodes);
       }
@@ -419,9 +458,9 @@ public final class BenchMain {
           new Path2("noop_tcp", c -> hTcp.check(hreq), true),
           new Path2("validate_session", c -> idStubs.get((int) (c % n)).validateSession(vreq), true),
           new Path2("get_credential_warm", c -> credStubs.get((int) (c % n)).getCredential(greq), true),
-          new Path2("bare_point_read", c -> blocking.submit(pointRead::get), true),
-          new Path2("fdatasync", c -> blocking.submit(fdatasync::get), false),
-          new Path2("fdatasync_append", c -> blocking.submit(fdatasyncAppend::get), false),
+          new Path2("bare_point_read", c -> blocking.submit(pointRead::get), true, false),
+          new Path2("fdatasync", c -> blocking.submit(fdatasync::get), false, false),
+          new Path2("fdatasync_append", c -> blocking.submit(fdatasyncAppend::get), false, false),
           new Path2("exchange_run_token", c -> {
             String t = fresh.poll();
             if (t == null) {
@@ -441,9 +480,9 @@ public final class BenchMain {
         // Tuning aid: only the named paths (comma-separated), e.g. BENCH_PATHS=noop_unix,get_credential_warm.
         List<String> only = List.of(System.getenv("BENCH_PATHS").split(","));
         boolean c1Only = "1".equals(System.getenv("BENCH_C1_ONLY"));
-        paths = paths.stream().filter(p -> only.contains(p.name())).map(p -> c1Only ? new Path2(p.name(), p.op(), false) : p).toList();
+        paths = paths.stream().filter(p -> only.contains(p.name())).map(p -> c1Only ? new Path2(p.name(), p.op(), false, p.daemon()) : p).toList();
       }
-      Map<String, Load.Result[]> acc = interleaved(paths, 3, 2, 2);
+      Map<String, Load.Result[]> acc = interleaved(paths, 3, 2, 2, serve);
       record("daemon", acc, paths);
       if (pathsOnly) {
         return;
@@ -551,7 +590,7 @@ public final class BenchMain {
       List<Path2> paths = List.of(
           new Path2("noop_unix_cold_daemon", c -> h.check(HealthCheckRequest.getDefaultInstance()), true),
           new Path2("get_credential_cold", c -> stubs.get((int) (c % 64)).getCredential(reqs.get((int) (c % k))), true));
-      Map<String, Load.Result[]> acc = interleaved(paths, 3, 2, 2);
+      Map<String, Load.Result[]> acc = interleaved(paths, 3, 2, 2, cold);
       record("daemon", acc, paths);
       put("daemon.get_credential_cold.config",
           "second serve daemon with kms.dek_cache.max_entries=0 (every call unwraps with the local keyring KMS), round robin over " + k

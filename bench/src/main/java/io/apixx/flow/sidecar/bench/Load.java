@@ -34,7 +34,13 @@ final class Load {
     long calls;
     long errors;
     double seconds;
+    /** CPU seconds (user + system) the daemon spent during the run; NaN when not measured. */
+    double daemonCpuSeconds = Double.NaN;
     final Map<String, Long> errorCodes = new TreeMap<>();
+
+    double cpuMicrosPerCall() {
+      return calls == 0 ? Double.NaN : daemonCpuSeconds / calls * 1e6;
+    }
 
     double throughput() {
       return seconds == 0 ? 0 : calls / seconds;
@@ -45,6 +51,9 @@ final class Load {
       calls += other.calls;
       errors += other.errors;
       seconds += other.seconds;
+      if (!Double.isNaN(other.daemonCpuSeconds)) {
+        daemonCpuSeconds = (Double.isNaN(daemonCpuSeconds) ? 0 : daemonCpuSeconds) + other.daemonCpuSeconds;
+      }
       other.errorCodes.forEach((k, v) -> errorCodes.merge(k, v, Long::sum));
     }
 
