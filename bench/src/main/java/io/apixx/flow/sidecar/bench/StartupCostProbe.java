@@ -24,14 +24,25 @@ import java.util.Optional;
  *   <li>{@code log}: one JSON log line through the daemon's Logback configuration (its own
  *       encoder; no Jackson);
  *   <li>{@code config}: the daemon's {@link ConfigLoader} (SnakeYAML and its record binder);
- *   <li>{@code log+config}: both, as every daemon start does.
+ *   <li>{@code log+config}: both, as every daemon start does;
+ *   <li>{@code grpc}: a bare gRPC server as the daemon builds its Unix-socket listener (Netty's
+ *       epoll transport, one accept and two I/O event loops, a worker pool) serving nothing but
+ *       {@code grpc.health.v1}, after this process has made 2,000 health checks on it: what the
+ *       chosen transport costs before any of the daemon's own work;
+ *   <li>{@code log+config+grpc}: that server with the configuration loaded and a log line written.
  * </ul>
  *
+ * <p>The heap is the same 32 MiB, pre-touched, in every mode; with {@code --launcher-heap} the
+ * launcher's heap flags instead (committed as used, so a mode's whole resident memory as the
+ * daemon would have it, and noisier).
+ *
  * <p>Run: {@code java -cp bench/target/classes:$(cat bench/target/classpath.txt)
- * io.apixx.flow.sidecar.bench.StartupCostProbe}. A tuning aid, not part of {@code make bench}.
+ * io.apixx.flow.sidecar.bench.StartupCostProbe [--launcher-heap]}. A tuning aid, not part of
+ * {@code make bench}.
  */
 public final class StartupCostProbe {
-  private static final List<String> MODES = List.of("none", "yaml", "log", "config", "log+config");
+  private static final List<String> MODES = List.of("none", "yaml", "log", "config", "log+config", "grpc", "log+config+grpc");
+  private static final int CHECKS = 2_000;
 
   private StartupCostProbe() {}
 
@@ -41,18 +52,30 @@ public final class StartupCostProbe {
       return;
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // --launcher-heap: the launcher's heap flags instead of the fixed, pre-touched 32 MiB, to see a
+    // mode's whole resident memory as the daemon would have it (heap included, so noisier).
+    boolean launcherHeap = args.length == 1 && args[0].equals("--launcher-heap");
     String cp = System.getProperty("java.class.path");
     for (String mode : MODES) {
-      List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xms32m", "-Xmx32m", "-Xmn8m", "-XX:+AlwaysPreTouch",
-          "-Xss512k", "-XX:TieredStopAtLevel=1", "-cp", cp, StartupCostProbe.class.getName(), "--child", mode));
+      List<String> heap = launcherHeap
+          ? List.of("-Xms16m", "-Xmx96m", "-Xmn8m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")
+          : List.of("-Xms32m", "-Xmx32m", "-Xmn8m", "-XX:+AlwaysPreTouch");
+      List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC"));
+      cmd.addAll(heap);
+      cmd.addAll(List.of("-Xss512k", "-XX:TieredStopAtLevel=1", "-cp", cp, StartupCostProbe.class.getName(), "--child", mode));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("MALLOC_ARENA_MAX", "2");
       Process p = pb.start();
       String result = null;
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+          java.io.Writer w = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
         for (String line; (line = r.readLine()) != null; ) {
           if (line.startsWith("probe ")) {
             result = line;
+          } else if (line.startsWith("serving ")) {
+            healthChecks(line.substring("serving ".length()));
+            w.write("measure\n");
+            w.flush();
           }
         }
       }
@@ -61,6 +84,47 @@ public final class StartupCostProbe {
       }
       System.out.println(result);
     }
+  }
+
+  /** {@link #CHECKS} health checks, one at a time, on the child's socket. */
+  private static void healthChecks(String socket) {
+    io.grpc.ManagedChannel ch = io.grpc.Grpc.newChannelBuilder("unix://" + socket, io.grpc.InsecureChannelCredentials.create()).build();
+    try {
+      io.grpc.health.v1.HealthGrpc.HealthBlockingStub h = io.grpc.health.v1.HealthGrpc.newBlockingStub(ch);
+      for (int i = 0; i < CHECKS; i++) {
+        if (h.check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus()
+            != io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) {
+          throw new IllegalStateException("probe server not SERVING");
+        }
+      }
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  /** The daemon's Unix-socket listener, reduced to the health service; returns after it is used. */
+  private static void serveHealth() throws Exception {
+    Path dir = Files.createTempDirectory("startup-probe");
+    Path socket = dir.resolve("probe.sock");
+    var boss = new io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup(1);
+    var loops = new io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup(2);
+    var workers = java.util.concurrent.Executors.newFixedThreadPool(4);
+    io.grpc.Server server =
+        io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+                new io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress(socket.toString()))
+            .channelType(io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel.class)
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(loops)
+            .executor(workers)
+            .addService(new io.grpc.protobuf.services.HealthStatusManager().getHealthService())
+            .build()
+            .start();
+    System.out.println("serving " + socket);
+    System.out.flush();
+    if (!"measure".equals(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine())) {
+      throw new IllegalStateException("parent went away");
+    }
+    // The server stays up (its threads and buffers are what is measured); the JVM exits after.
   }
 
   private static void child(String mode) throws Exception {
@@ -75,6 +139,9 @@ public final class StartupCostProbe {
         throw new IllegalStateException("defaults.yaml parsed to nothing");
       }
     }
+    if (mode.contains("grpc")) {
+      serveHealth();
+    }
     System.gc();
     Thread.sleep(1_500);
     // Read here rather than through Proc.rssBytes: the child of mode "none" loads nothing of ours.
@@ -86,5 +153,7 @@ public final class StartupCostProbe {
     }
     System.out.printf("probe %-10s RSS %6.1f MiB, %5d classes loaded%n", mode, rssKib / 1024.0,
         ManagementFactory.getClassLoadingMXBean().getLoadedClassCount());
+    System.out.flush();
+    System.exit(0); // a grpc mode's server threads would keep the JVM up
   }
 }
