@@ -284,8 +284,10 @@ public final class BenchMain {
     return out;
   }
 
-  /** A measured path: its operation, and whether 64 in flight is meaningful for it. */
-  /** A measured path; {@code daemon}: its calls are served by the daemon process, whose CPU time is counted. */
+  /**
+   * A measured path: its operation, whether 64 in flight is meaningful for it, and whether the
+   * daemon process serves it (then its CPU time is counted; not for the floors the bench serves).
+   */
   record Path2(String name, Load.Op op, boolean concurrent, boolean daemon) {
     Path2(String name, Load.Op op, boolean concurrent) {
       this(name, op, concurrent, true);

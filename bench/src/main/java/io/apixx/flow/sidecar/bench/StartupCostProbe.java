@@ -106,6 +106,9 @@ public final class StartupCostProbe {
   private static void serveHealth() throws Exception {
     Path dir = Files.createTempDirectory("startup-probe");
     Path socket = dir.resolve("probe.sock");
+    // Deleted at exit, the socket first (deleteOnExit deletes in reverse order of registration).
+    dir.toFile().deleteOnExit();
+    socket.toFile().deleteOnExit();
     var boss = new io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup(1);
     var loops = new io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup(2);
     var workers = java.util.concurrent.Executors.newFixedThreadPool(4);
